@@ -1,0 +1,81 @@
+"""Arrow, pandas and numpy columns to the plain numpy arrays the kernels take.
+
+Everything that knows about Arrow types and nulls is here, so the kernels never see
+anything but a 1-D ndarray of a float or integer dtype, with nulls as NaN.
+"""
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from streamdrift.errors import DriftError
+
+_KERNEL_KINDS = "fiu"
+
+
+def is_numeric(arrow_type: pa.DataType) -> bool:
+    """True for the column types that are features: integer, float, boolean, decimal."""
+    if pa.types.is_dictionary(arrow_type):
+        return is_numeric(arrow_type.value_type)
+    return (
+        pa.types.is_integer(arrow_type)
+        or pa.types.is_floating(arrow_type)
+        or pa.types.is_boolean(arrow_type)
+        or pa.types.is_decimal(arrow_type)
+        or pa.types.is_null(arrow_type)
+    )
+
+
+def _arrow_chunk(arr: pa.Array) -> np.ndarray:
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        return _arrow_chunk(arr.dictionary_decode())
+    if pa.types.is_null(t):
+        return np.full(len(arr), np.nan)
+    if pa.types.is_boolean(t) or pa.types.is_decimal(t):
+        arr = pc.cast(arr, pa.float64())
+    elif pa.types.is_float16(t):
+        arr = pc.cast(arr, pa.float32())
+    # Zero-copy (read-only) without nulls; with nulls pyarrow fills NaN (ints become float64).
+    return arr.to_numpy(zero_copy_only=False)
+
+
+def column_values(column) -> list[np.ndarray]:
+    """The chunks of one column as kernel-ready arrays (nulls as NaN), without copying when possible."""
+    if isinstance(column, pa.ChunkedArray):
+        return [_arrow_chunk(c) for c in column.chunks]
+    if isinstance(column, pa.Array):
+        return [_arrow_chunk(column)]
+    return [values_array(column)]
+
+
+def values_array(values) -> np.ndarray:
+    """One kernel-ready 1-D array from a numpy array, a list, a pandas Series or an Arrow array."""
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        chunks = column_values(values)
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks) if chunks else np.empty(0)
+    if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+        values = _pandas_values(values)
+    arr = np.asarray(values)
+    if arr.dtype == np.bool_:
+        arr = arr.view(np.uint8)
+    elif arr.dtype == np.float16:
+        arr = arr.astype(np.float32)
+    elif arr.dtype.kind not in _KERNEL_KINDS:
+        raise DriftError(
+            f"values of dtype {arr.dtype} are not numeric; pass integer, float or boolean values"
+        )
+    if arr.ndim != 1:
+        arr = arr.reshape(-1)
+    return arr
+
+
+def _pandas_values(series) -> np.ndarray:
+    dtype = getattr(series, "dtype", None)
+    kind = getattr(dtype, "kind", "O")
+    if kind in _KERNEL_KINDS + "b" and not getattr(series, "hasnans", False):
+        return series.to_numpy()
+    try:
+        return series.to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise DriftError(f"values of dtype {dtype} are not numeric ({exc})") from None

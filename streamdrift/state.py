@@ -1,0 +1,176 @@
+"""Incremental, mergeable per-feature state: ``update()`` with values, combine with ``+``.
+
+Two passes make the exact statistic: ``Range`` finds the combined finite min/max (and
+counts valid/missing values); ``Histogram`` then counts values against the exact edges.
+Both merge exactly, so states filled in chunks, threads, processes or on other machines
+add up to the state of all their values at once.
+"""
+
+import math
+
+import numpy as np
+
+from streamdrift._kernels import fill_histogram, value_range
+from streamdrift.convert import values_array
+from streamdrift.stats import BINS, make_edges
+
+
+class Range:
+    """The finite min/max of a feature's values, and how many were valid and missing."""
+
+    __slots__ = ("lo", "hi", "count", "missing")
+
+    def __init__(self, lo: float = math.inf, hi: float = -math.inf, count: int = 0, missing: int = 0):
+        self.lo = float(lo)
+        self.hi = float(hi)
+        self.count = int(count)
+        self.missing = int(missing)
+
+    def update(self, values) -> "Range":
+        lo, hi, count, missing = value_range(values_array(values))
+        self._merge(lo, hi, count, missing)
+        return self
+
+    def _merge(self, lo, hi, count, missing):
+        self.lo = min(self.lo, float(lo))
+        self.hi = max(self.hi, float(hi))
+        self.count += int(count)
+        self.missing += int(missing)
+
+    @property
+    def empty(self) -> bool:
+        """True when no finite value has been seen."""
+        return self.count == 0
+
+    def __iadd__(self, other: "Range") -> "Range":
+        if not isinstance(other, Range):
+            return NotImplemented
+        self._merge(other.lo, other.hi, other.count, other.missing)
+        return self
+
+    def __add__(self, other: "Range") -> "Range":
+        if not isinstance(other, Range):
+            return NotImplemented
+        out = self.copy()
+        out += other
+        return out
+
+    def copy(self) -> "Range":
+        return Range(self.lo, self.hi, self.count, self.missing)
+
+    def __eq__(self, other):
+        if not isinstance(other, Range):
+            return NotImplemented
+        return (self.lo, self.hi, self.count, self.missing) == (other.lo, other.hi, other.count, other.missing)
+
+    def __getstate__(self):
+        return (self.lo, self.hi, self.count, self.missing)
+
+    def __setstate__(self, state):
+        self.lo, self.hi, self.count, self.missing = state
+
+    def __repr__(self):
+        return f"Range(lo={self.lo!r}, hi={self.hi!r}, count={self.count}, missing={self.missing})"
+
+
+class Histogram:
+    """Exact int64 bin counts of a feature against fixed float64 edges.
+
+    Values outside the edges go to the end bins and are counted in ``below``/``above``
+    (``out_of_range``); with edges from the combined range there are none.
+    ``seen`` is the Range of every value added, so a caller can check the edges it assumed.
+    """
+
+    __slots__ = ("edges", "counts", "below", "above", "seen")
+
+    def __init__(self, edges):
+        edges = np.array(edges, dtype=np.float64)
+        if edges.ndim != 1 or edges.size < 2:
+            raise ValueError(f"edges must be a 1-D array of at least 2 values, got shape {edges.shape}")
+        edges.flags.writeable = False
+        self.edges = edges
+        self.counts = np.zeros(edges.size - 1, dtype=np.int64)
+        self.below = 0
+        self.above = 0
+        self.seen = Range()
+
+    @classmethod
+    def for_range(cls, lo: float, hi: float, bins: int = BINS) -> "Histogram":
+        """A histogram with SPEC edges: ``numpy.linspace(lo, hi, bins + 1)``."""
+        return cls(make_edges(lo, hi, bins))
+
+    def update(self, values) -> "Histogram":
+        valid, missing, below, above, vmin, vmax = fill_histogram(values_array(values), self.edges, self.counts)
+        self.below += int(below)
+        self.above += int(above)
+        self.seen._merge(vmin, vmax, valid, missing)
+        return self
+
+    @property
+    def bins(self) -> int:
+        return self.counts.size
+
+    @property
+    def count(self) -> int:
+        """Valid (finite) values counted."""
+        return self.seen.count
+
+    @property
+    def missing(self) -> int:
+        """NaN, +-inf and null values seen and left out."""
+        return self.seen.missing
+
+    @property
+    def out_of_range(self) -> int:
+        return self.below + self.above
+
+    def _describe(self) -> str:
+        return f"[{self.edges[0]!r}, {self.edges[-1]!r}] in {self.bins} bins"
+
+    def __iadd__(self, other: "Histogram") -> "Histogram":
+        if not isinstance(other, Histogram):
+            return NotImplemented
+        if self.edges.shape != other.edges.shape or not np.array_equal(self.edges, other.edges):
+            raise ValueError(
+                f"cannot add histograms with different edges: {self._describe()} and {other._describe()}"
+            )
+        self.counts += other.counts
+        self.below += other.below
+        self.above += other.above
+        self.seen += other.seen
+        return self
+
+    def __add__(self, other: "Histogram") -> "Histogram":
+        if not isinstance(other, Histogram):
+            return NotImplemented
+        out = self.copy()
+        out += other
+        return out
+
+    def copy(self) -> "Histogram":
+        out = Histogram.__new__(Histogram)
+        out.edges = self.edges
+        out.counts = self.counts.copy()
+        out.below, out.above, out.seen = self.below, self.above, self.seen.copy()
+        return out
+
+    def __eq__(self, other):
+        if not isinstance(other, Histogram):
+            return NotImplemented
+        return (
+            np.array_equal(self.edges, other.edges)
+            and np.array_equal(self.counts, other.counts)
+            and (self.below, self.above, self.seen) == (other.below, other.above, other.seen)
+        )
+
+    def __getstate__(self):
+        return (self.edges, self.counts, self.below, self.above, self.seen)
+
+    def __setstate__(self, state):
+        edges, self.counts, self.below, self.above, self.seen = state
+        edges = np.array(edges, dtype=np.float64)
+        edges.flags.writeable = False
+        self.edges = edges
+
+    def __repr__(self):
+        return f"Histogram({self._describe()}, count={self.count}, missing={self.missing}, out_of_range={self.out_of_range})"

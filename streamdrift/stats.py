@@ -1,0 +1,46 @@
+"""The drift statistics of SPEC section 2, as functions of two bin-count vectors."""
+
+from typing import NamedTuple
+
+import numpy as np
+
+from streamdrift._kernels import divergences
+
+BINS = 20
+EPS = 1e-10
+THRESHOLD = 0.1
+
+
+class Divergence(NamedTuple):
+    """Every statistic offered for one feature; ``kl`` is the one that decides drift."""
+
+    kl: float
+    kl_reversed: float
+    psi: float
+    js: float
+
+
+def make_edges(lo: float, hi: float, bins: int = BINS) -> np.ndarray:
+    """The exact bin edges: ``numpy.linspace(lo, hi, bins + 1)`` in float64."""
+    return np.linspace(np.float64(lo), np.float64(hi), bins + 1)
+
+
+def range_problem(lo: float, hi: float) -> str | None:
+    """Why ``[lo, hi]`` cannot be binned, or None when it can."""
+    if not np.isfinite(np.float64(hi) - np.float64(lo)):
+        return f"range [{lo!r}, {hi!r}] is wider than float64 can hold (hi - lo overflows)"
+    return None
+
+
+def divergence(ref_counts, cur_counts, eps: float = EPS) -> Divergence:
+    """All statistics from a reference and a current count vector of the same edges."""
+    ref = np.ascontiguousarray(ref_counts, dtype=np.float64)
+    cur = np.ascontiguousarray(cur_counts, dtype=np.float64)
+    if ref.shape != cur.shape or ref.ndim != 1 or ref.size == 0:
+        raise ValueError(f"count vectors must be 1-D and of one length, got {ref.shape} and {cur.shape}")
+    return Divergence(*(float(x) for x in divergences(ref, cur, float(eps))))
+
+
+def kl_divergence(ref_counts, cur_counts, eps: float = EPS) -> float:
+    """KL(reference || current) of two count vectors, SPEC section 2 steps 5 and 6."""
+    return divergence(ref_counts, cur_counts, eps).kl
