@@ -23,3 +23,8 @@ __all__ = [
     "kl_divergence",
     "make_edges",
 ]
+
+from streamdrift.compare import compare, detect_drift  # noqa: E402
+from streamdrift.report import FeatureDrift, Report  # noqa: E402
+
+__all__ += ["FeatureDrift", "Report", "compare", "detect_drift"]

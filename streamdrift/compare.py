@@ -1,0 +1,221 @@
+"""``compare``: the exact drift of every feature between a reference and a current dataset.
+
+Two passes over each side, batch by batch, so memory is bounded by the batch size:
+1. the range: the combined finite min/max per feature, from trusted Parquet statistics
+   (no decoding) or by scanning;
+2. the counts: histograms against ``linspace(lo, hi, bins + 1)`` on both sides.
+The histograms also record the true min/max they saw; if statistics promised a range the
+data does not have, the affected features are counted again on the true range, so the
+result is exact whatever a writer put in the footer.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import pyarrow as pa
+
+from streamdrift.convert import column_values, is_numeric
+from streamdrift.errors import DriftError
+from streamdrift.io import DEFAULT_BATCH_SIZE, FileSource, Source, open_source, prefetch
+from streamdrift.report import FeatureDrift, Report
+from streamdrift.state import Histogram, Range
+from streamdrift.stats import BINS, EPS, THRESHOLD, make_edges, range_problem
+
+
+def compare(
+    reference,
+    current,
+    *,
+    threshold: float = THRESHOLD,
+    bins: int = BINS,
+    columns: list[str] | None = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    threads: int | None = None,
+    use_statistics: bool = True,
+) -> Report:
+    """Per-feature drift between ``reference`` and ``current`` (SPEC section 2).
+
+    Both may be Parquet paths (a file, a list, a directory of part files, ``-`` for stdin),
+    Arrow IPC files, pyarrow Tables/RecordBatches/Datasets, pandas DataFrames or mappings
+    of column name to array. Features are the numeric columns of both sides (or
+    ``columns``), in the reference's column order. ``threads`` counts features in
+    parallel (default: the number of CPUs).
+    """
+    threshold = check_threshold(threshold)
+    bins = check_bins(bins)
+    if batch_size < 1:
+        raise DriftError(f"batch size must be a positive number of rows, got {batch_size}")
+    with open_source(reference, "reference") as ref, open_source(current, "current") as cur:
+        features = select_features(ref, cur, columns)
+        with Counter(threads) as counter:
+            return _compare(ref, cur, features, threshold, bins, batch_size, counter, use_statistics)
+
+
+def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, float]:
+    """The original task's function: ``{column: KL}``, printing ``Drifted: <col> (KL=<4 dp>)`` lines.
+
+    Undefined KL (a side with no finite value) is NaN in the dict and never printed.
+    """
+    report = compare(old_df, new_df, threshold=threshold)
+    for line in report.text_lines():
+        print(line)
+    return report.kl()
+
+
+def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, counter, use_statistics) -> Report:
+    ranges = {}
+    for side in (ref, cur):
+        known = {f: side.statistics_range(f) for f in features} if use_statistics else {}
+        to_scan = [f for f in features if known.get(f) is None]
+        scanned = counter.ranges(side, to_scan, batch_size) if to_scan else {}
+        ranges[side] = {f: scanned[f] if f in scanned else Range(*known[f]) for f in features}
+
+    combined = {f: ranges[ref][f] + ranges[cur][f] for f in features}
+    hists = _count(ref, cur, features, combined, bins, batch_size, counter)
+
+    wrong = [f for f in features if _range_differs(combined[f], hists[ref][f].seen + hists[cur][f].seen)]
+    if wrong:
+        seen = {f: hists[ref][f].seen + hists[cur][f].seen for f in wrong}
+        redo = _count(ref, cur, wrong, seen, bins, batch_size, counter)
+        for side in (ref, cur):
+            hists[side].update(redo[side])
+        combined.update(seen)
+
+    results = []
+    for f in features:
+        r, c = hists[ref][f], hists[cur][f]
+        reason = range_problem(combined[f].lo, combined[f].hi) if _binnable(combined[f]) else None
+        results.append(FeatureDrift.from_histograms(f, r, c, threshold, EPS, reason=reason))
+    return Report(results, threshold=threshold, bins=bins)
+
+
+def _binnable(r: Range) -> bool:
+    """A range holds at least one value (from statistics ``count`` is unknown, so not ``empty``)."""
+    return r.lo <= r.hi
+
+
+def _range_differs(assumed: Range, seen: Range) -> bool:
+    return not seen.empty and (assumed.lo, assumed.hi) != (seen.lo, seen.hi)
+
+
+def _count(ref, cur, features, ranges, bins, batch_size, counter):
+    def edges(r: Range):
+        if _binnable(r) and not range_problem(r.lo, r.hi):
+            return make_edges(r.lo, r.hi, bins)
+        return make_edges(0.0, 0.0, bins)
+
+    out = {}
+    for side in (ref, cur):
+        out[side] = {f: Histogram(edges(ranges[f])) for f in features}
+        counter.fill(side, out[side], batch_size)
+    return out
+
+
+class Counter:
+    """Feeds a source's batches to per-feature states, features in parallel on a thread pool."""
+
+    def __init__(self, threads: int | None):
+        self.threads = max(1, threads or os.cpu_count() or 1)
+        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="streamdrift") if self.threads > 1 else None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def ranges(self, source: Source, features: list[str], batch_size: int) -> dict[str, Range]:
+        states = {f: Range() for f in features}
+        self.fill(source, states, batch_size)
+        return states
+
+    def fill(self, source: Source, states: dict, batch_size: int) -> None:
+        """``update`` every state with its column of every batch of ``source``."""
+        names = list(states)
+        batches = source.batches(names, batch_size)
+        if isinstance(source, FileSource):
+            batches = prefetch(batches)
+
+        def update(name, column):
+            state = states[name]
+            for values in column_values(column):
+                state.update(values)
+
+        for batch in batches:
+            columns = [batch.column(name) for name in names]
+            if self._pool is None or len(names) == 1:
+                for name, column in zip(names, columns):
+                    update(name, column)
+            else:
+                for fut in [self._pool.submit(update, n, c) for n, c in zip(names, columns)]:
+                    fut.result()
+
+
+def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list[str]:
+    """The features to compare, in the reference's column order; a DriftError names any mismatch."""
+    ref_types = _types(ref)
+    cur_types = _types(cur)
+    if columns:
+        wanted = list(dict.fromkeys(columns))
+        for name in wanted:
+            for side, types in ((ref, ref_types), (cur, cur_types)):
+                if name not in types:
+                    raise DriftError(
+                        f"column '{name}' is not in {_side(side, ref)} {side.name}; "
+                        f"its columns are: {', '.join(types) or '(none)'}"
+                    )
+                if not is_numeric(types[name]):
+                    raise DriftError(
+                        f"column '{name}' in {_side(side, ref)} {side.name} has type {types[name]}, not a number; "
+                        "drift is computed for integer, float, boolean and decimal columns"
+                    )
+        order = {name: i for i, name in enumerate(ref_types)}
+        return sorted(wanted, key=order.__getitem__)
+
+    for this, other, this_types, other_types in ((ref, cur, ref_types, cur_types), (cur, ref, cur_types, ref_types)):
+        for name, t in this_types.items():
+            if not is_numeric(t):
+                continue
+            if name not in other_types:
+                raise DriftError(
+                    f"numeric column '{name}' is in {_side(this, ref)} {this.name} but not in "
+                    f"{_side(other, ref)} {other.name}; name the columns to compare with --columns"
+                )
+            if not is_numeric(other_types[name]):
+                raise DriftError(
+                    f"column '{name}' is {t} in {_side(this, ref)} {this.name} but {other_types[name]} in "
+                    f"{_side(other, ref)} {other.name}; both sides must be numeric (or leave it out with --columns)"
+                )
+    features = [name for name, t in ref_types.items() if is_numeric(t)]
+    if not features:
+        raise DriftError(f"no numeric columns in reference {ref.name}; drift needs integer, float, boolean or decimal columns")
+    return features
+
+
+def _types(source: Source) -> dict[str, pa.DataType]:
+    names = source.schema.names
+    dupes = {n for n in names if names.count(n) > 1}
+    if dupes:
+        raise DriftError(f"{source.name} has duplicate column names: {', '.join(sorted(dupes))}")
+    return {f.name: f.type for f in source.schema}
+
+
+def _side(source: Source, ref: Source) -> str:
+    return "reference" if source is ref else "current"
+
+
+def check_threshold(threshold) -> float:
+    try:
+        value = float(threshold)
+    except (TypeError, ValueError):
+        raise DriftError(f"threshold must be a number, got {threshold!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise DriftError(f"threshold must be a finite number >= 0, got {threshold!r}")
+    return value
+
+
+def check_bins(bins) -> int:
+    if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        raise DriftError(f"bins must be a whole number >= 1, got {bins!r}")
+    return bins

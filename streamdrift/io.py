@@ -1,0 +1,347 @@
+"""Where the data comes from: every input becomes a ``Source`` of Arrow record batches.
+
+A source knows its name (for error messages), its schema, how to iterate its batches
+(again, for a second pass), and, for Parquet, the exact min/max its column statistics
+prove, when they can be trusted. Files are recognised by their magic bytes, not names.
+"""
+
+import math
+import os
+import queue
+import shutil
+import sys
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from streamdrift.convert import is_numeric
+from streamdrift.errors import DriftError
+
+DEFAULT_BATCH_SIZE = 65_536
+
+PARQUET, IPC_FILE, IPC_STREAM = "parquet", "arrow-file", "arrow-stream"
+
+
+def sniff(head: bytes) -> str | None:
+    """The format of data that starts with ``head``: Parquet, Arrow IPC file or stream, or None."""
+    if head[:4] == b"PAR1":
+        return PARQUET
+    if head[:6] == b"ARROW1":
+        return IPC_FILE
+    if head[:4] == b"\xff\xff\xff\xff":
+        return IPC_STREAM
+    return None
+
+
+def data_files(path: Path) -> list[Path]:
+    """A file itself, or a directory's data files (recursively, in name order).
+
+    Hidden files and names starting with ``_`` (``_SUCCESS``, ``_metadata``, ``.crc``) are skipped.
+    """
+    if path.is_dir():
+        files = sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+        )
+        if not files:
+            raise DriftError(f"directory '{path}' has no data files; point at Parquet files or a folder of them")
+        return files
+    if not path.exists():
+        raise DriftError(f"cannot read '{path}': no such file or directory")
+    return [path]
+
+
+class Source:
+    """Record batches of one dataset, re-iterable for a second pass."""
+
+    name: str
+    schema: pa.Schema
+
+    def batches(self, columns: list[str], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[pa.RecordBatch]:
+        raise NotImplementedError
+
+    def statistics_range(self, column: str) -> tuple[float, float] | None:
+        """The exact finite (min, max) of ``column`` from metadata, or None when unknown."""
+        return None
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class TableSource(Source):
+    """An in-memory Arrow table; batches are its chunks, unsplit (no copy, nothing to bound)."""
+
+    def __init__(self, table: pa.Table, name: str):
+        self.table = table
+        self.schema = table.schema
+        self.name = name
+
+    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+        yield from self.table.select(columns).to_batches()
+
+
+class DatasetSource(Source):
+    """A ``pyarrow.dataset.Dataset``, scanned batch by batch."""
+
+    def __init__(self, dataset, name: str):
+        self.dataset = dataset
+        self.schema = dataset.schema
+        self.name = name
+
+    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+        yield from self.dataset.to_batches(columns=columns, batch_size=batch_size)
+
+
+class FileSource(Source):
+    """Parquet and Arrow IPC files (one, a list, or directories of part files), in order."""
+
+    def __init__(self, paths: list[Path], name: str, cleanup: str | None = None):
+        self.paths = paths
+        self.name = name
+        self._cleanup = cleanup
+        self._formats = [file_format(p) for p in paths]
+        self._parquet: dict[Path, pq.ParquetFile] = {}
+        schemas = [self._schema(p, f) for p, f in zip(paths, self._formats)]
+        self.schema = schemas[0]
+        self._schemas = schemas
+
+    def _schema(self, path: Path, fmt: str) -> pa.Schema:
+        try:
+            if fmt == PARQUET:
+                pf = pq.ParquetFile(path)
+                self._parquet[path] = pf
+                return pf.schema_arrow
+            with _open_ipc(path, fmt) as reader:
+                return reader.schema
+        except (pa.ArrowException, OSError) as exc:
+            raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
+
+    def file_schemas(self) -> list[tuple[Path, pa.Schema]]:
+        return list(zip(self.paths, self._schemas))
+
+    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+        for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
+            check_columns(schema, columns, f"'{path}'")
+            yield from read_file(path, fmt, columns, batch_size, self._parquet.get(path))
+
+    def statistics_range(self, column):
+        lo, hi = math.inf, -math.inf
+        for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
+            if fmt != PARQUET:
+                return None
+            found = parquet_statistics_range(self._parquet[path].metadata, schema, column)
+            if found is None:
+                return None
+            lo, hi = min(lo, found[0]), max(hi, found[1])
+        return (lo, hi) if lo <= hi else None
+
+    def close(self):
+        if self._cleanup:
+            shutil.rmtree(self._cleanup, ignore_errors=True)
+            self._cleanup = None
+
+
+def file_format(path: Path) -> str:
+    """The format of the file at ``path`` by its magic bytes; a DriftError when unknown."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except IsADirectoryError:
+        raise DriftError(f"cannot read '{path}': is a directory") from None
+    except OSError as exc:
+        raise DriftError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    fmt = sniff(head)
+    if fmt is None:
+        what = "is empty" if not head else f"starts with {head[:4]!r}"
+        raise DriftError(
+            f"'{path}' is not a Parquet or Arrow IPC file (it {what}); pass Parquet files, "
+            "a directory of them, or an Arrow IPC stream"
+        )
+    return fmt
+
+
+def _open_ipc(path: Path, fmt: str):
+    source = pa.memory_map(str(path))
+    return pa.ipc.open_file(source) if fmt == IPC_FILE else pa.ipc.open_stream(source)
+
+
+def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, parquet_file=None):
+    """Batches of one file, with read errors turned into a DriftError naming the file."""
+    try:
+        if fmt == PARQUET:
+            pf = parquet_file or pq.ParquetFile(path)
+            yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+        else:
+            with _open_ipc(path, fmt) as reader:
+                for batch in reader:
+                    yield batch.select(columns)
+    except (pa.ArrowException, OSError) as exc:
+        raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
+
+
+def check_columns(schema: pa.Schema, columns: list[str], where: str) -> None:
+    """Every column is present in ``schema`` and numeric, or a DriftError naming it."""
+    for name in columns:
+        idx = schema.get_field_index(name)
+        if idx < 0:
+            raise DriftError(f"column '{name}' is missing from {where}; every file must have the compared columns")
+        if not is_numeric(schema.field(idx).type):
+            raise DriftError(
+                f"column '{name}' in {where} has type {schema.field(idx).type}, not a number; "
+                "compare numeric columns only (--columns)"
+            )
+
+
+def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> tuple[float, float] | None:
+    """The exact finite (min, max) of a column from a Parquet footer, or None if it cannot be trusted.
+
+    Trusted only for signed integers, booleans, float32 and float64 (unsigned and decimal
+    orderings have had writer bugs), and only when every non-empty row group carries
+    finite min/max statistics (writers leave NaN out; an inf or NaN bound, a missing
+    statistic, or a row group with values but no min/max means: scan instead).
+    """
+    idx = schema.get_field_index(column)
+    if idx < 0:
+        return None
+    t = schema.field(idx).type
+    if not (pa.types.is_signed_integer(t) or pa.types.is_boolean(t) or t in (pa.float32(), pa.float64())):
+        return None
+    col = next((j for j in range(meta.num_columns) if meta.schema.column(j).path == column), None)
+    if col is None:
+        return None
+    lo, hi = math.inf, -math.inf
+    for g in range(meta.num_row_groups):
+        rg = meta.row_group(g)
+        if rg.num_rows == 0:
+            continue
+        st = rg.column(col).statistics
+        if st is None:
+            return None
+        if st.has_min_max:
+            mn, mx = float(st.min), float(st.max)
+            if not (math.isfinite(mn) and math.isfinite(mx)):
+                return None
+            lo, hi = min(lo, mn), max(hi, mx)
+        elif not (st.has_null_count and st.null_count == rg.num_rows):
+            return None
+    return (lo, hi) if lo <= hi else None
+
+
+def prefetch(batches: Iterator, depth: int = 2) -> Iterator:
+    """Iterate ``batches`` in a background thread, ``depth`` ahead, so decoding overlaps counting."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def produce():
+        try:
+            for item in batches:
+                if stop.is_set():
+                    return
+                q.put((item, None))
+            q.put((done, None))
+        except BaseException as exc:  # handed to the consumer, re-raised there
+            q.put((done, exc))
+
+    thread = threading.Thread(target=produce, name="streamdrift-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(0.01)
+
+
+def spool_stdin() -> tuple[Path, str]:
+    """Copy standard input to a temporary file (Parquet needs its footer; two passes need a replay)."""
+    tmp = tempfile.mkdtemp(prefix="streamdrift-stdin-")
+    path = Path(tmp) / "stdin"
+    stdin = sys.stdin.buffer
+    with open(path, "wb") as out:
+        shutil.copyfileobj(stdin, out, 1 << 20)
+    return path, tmp
+
+
+def open_source(obj, role: str) -> Source:
+    """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors."""
+    if isinstance(obj, Source):
+        return obj
+    if isinstance(obj, (str, os.PathLike)):
+        if str(obj) == "-":
+            path, tmp = spool_stdin()
+            if path.stat().st_size == 0:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise DriftError(f"{role} '-': standard input is empty; pipe Parquet or an Arrow IPC stream into it")
+            return FileSource([path], name="standard input", cleanup=tmp)
+        return FileSource(data_files(Path(obj)), name=f"'{obj}'")
+    if isinstance(obj, (list, tuple)) and obj and all(isinstance(p, (str, os.PathLike)) for p in obj):
+        files = [f for p in obj for f in data_files(Path(p))]
+        return FileSource(files, name=f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else ""))
+    if isinstance(obj, pa.Table):
+        return TableSource(obj, role)
+    if isinstance(obj, pa.RecordBatch):
+        return TableSource(pa.Table.from_batches([obj]), role)
+    if type(obj).__module__.startswith("pyarrow") and hasattr(obj, "to_batches") and hasattr(obj, "schema"):
+        return DatasetSource(obj, role)
+    if type(obj).__module__.startswith("pandas") and hasattr(obj, "columns"):
+        return TableSource(_pandas_table(obj), role)
+    if isinstance(obj, Mapping):
+        return TableSource(_mapping_table(obj, role), role)
+    raise DriftError(
+        f"{role}: cannot read a {type(obj).__name__}; pass Parquet paths, a pyarrow Table/RecordBatch/Dataset, "
+        "a pandas DataFrame or a mapping of column name to array"
+    )
+
+
+def _pandas_table(df) -> pa.Table:
+    arrays, names = [], []
+    for name in df.columns:
+        series = df[name]
+        try:
+            arrays.append(pa.array(series, from_pandas=True))
+        except (pa.ArrowException, TypeError, ValueError):
+            arrays.append(pa.array(series.astype(str)))
+        names.append(str(name))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _mapping_table(mapping: Mapping, role: str) -> pa.Table:
+    arrays, names = [], []
+    for name, values in mapping.items():
+        if not isinstance(values, (pa.Array, pa.ChunkedArray)):
+            values = np.asarray(values)
+            if values.ndim != 1:
+                raise DriftError(f"{role}: column '{name}' must be 1-D, got shape {values.shape}")
+        arrays.append(values)
+        names.append(str(name))
+    lengths = {len(a) for a in arrays}
+    if len(lengths) > 1:
+        raise DriftError(f"{role}: columns have different lengths {sorted(lengths)}; pass columns of one length")
+    return pa.table(dict(zip(names, arrays)))
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
