@@ -1,0 +1,33 @@
+"""The built-in demo data: the original task's example, seeded, as Arrow tables (no pandas)."""
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+
+def example_tables(rows: int = 2000, seed: int = 42) -> tuple[pa.Table, pa.Table]:
+    """SPEC's example: age, income, height; the current side shifts age and scales income.
+
+    Drawn exactly as the original task did (``numpy.random.seed(seed)``, in that order),
+    so 2,000 rows give age 0.1858, income 0.3224, height 0.0.
+    """
+    rng = np.random.RandomState(seed)
+    age = rng.normal(40, 10, rows)
+    income = rng.normal(60000, 8000, rows)
+    height = rng.normal(170, 7, rows)
+    new_age = age + rng.normal(5, 2, rows)
+    reference = pa.table({"age": age, "income": income, "height": height})
+    current = pa.table({"age": new_age, "income": income * 1.1, "height": height})
+    return reference, current
+
+
+def write_example(out: Path, rows: int = 2000, seed: int = 42) -> tuple[Path, Path]:
+    """Write ``reference.parquet`` and ``current.parquet`` into ``out``; return their paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    reference, current = example_tables(rows, seed)
+    paths = out / "reference.parquet", out / "current.parquet"
+    pq.write_table(reference, paths[0])
+    pq.write_table(current, paths[1])
+    return paths
