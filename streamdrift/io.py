@@ -185,7 +185,11 @@ def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, parquet
             yield from pf.iter_batches(batch_size=batch_size, columns=columns)
         else:
             with _open_ipc(path, fmt) as reader:
-                for batch in reader:
+                if fmt == IPC_FILE:
+                    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+                else:
+                    batches = iter(reader)
+                for batch in batches:
                     yield batch.select(columns)
     except (pa.ArrowException, OSError) as exc:
         raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc

@@ -22,13 +22,29 @@ class Divergence(NamedTuple):
 
 def make_edges(lo: float, hi: float, bins: int = BINS) -> np.ndarray:
     """The exact bin edges: ``numpy.linspace(lo, hi, bins + 1)`` in float64."""
-    return np.linspace(np.float64(lo), np.float64(hi), bins + 1)
+    # linspace may overflow computing bins * step for a width near float64's max; that
+    # product is only its last element, which linspace then replaces with ``hi``.
+    with np.errstate(over="ignore"):
+        return np.linspace(np.float64(lo), np.float64(hi), bins + 1)
 
 
-def range_problem(lo: float, hi: float) -> str | None:
-    """Why ``[lo, hi]`` cannot be binned, or None when it can."""
-    if not np.isfinite(np.float64(hi) - np.float64(lo)):
+def range_problem(lo: float, hi: float, bins: int = BINS) -> str | None:
+    """Why ``[lo, hi]`` cannot be cut into ``bins`` bins, or None when it can.
+
+    Exactly the ranges for which ``numpy.histogram`` rejects ``numpy.linspace(lo, hi, bins + 1)``:
+    ``hi - lo`` overflows, or the width is so far below float64's subnormal precision that
+    linspace's edges decrease.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        width = np.float64(hi) - np.float64(lo)
+    if not np.isfinite(width):
         return f"range [{lo!r}, {hi!r}] is wider than float64 can hold (hi - lo overflows)"
+    edges = make_edges(lo, hi, bins)
+    if not np.isfinite(edges).all() or np.any(edges[:-1] > edges[1:]):
+        return (
+            f"range [{lo!r}, {hi!r}] is too narrow to cut into {bins} bins "
+            "(numpy.linspace gives decreasing edges at subnormal precision)"
+        )
     return None
 
 

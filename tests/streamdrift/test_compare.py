@@ -1,0 +1,286 @@
+"""compare(): every route (in-memory, Parquet statistics, Parquet scan) gives the oracle's answer."""
+
+import math
+import pickle
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import streamdrift
+from streamdrift import DriftError, compare, detect_drift
+from streamdrift.demo import example_tables
+from streamdrift.io import FileSource, parquet_statistics_range
+
+EPS = 1e-10
+
+
+def numpy_kl(ref, cur, bins=20):
+    """SPEC section 2 with numpy (kept local so this file reads on its own)."""
+    ref = np.asarray(ref, dtype=np.float64)
+    cur = np.asarray(cur, dtype=np.float64)
+    ref, cur = ref[np.isfinite(ref)], cur[np.isfinite(cur)]
+    if ref.size == 0 or cur.size == 0:
+        return None, None
+    edges = np.linspace(min(ref.min(), cur.min()), max(ref.max(), cur.max()), bins + 1)
+    cr, cc = np.histogram(ref, bins=edges)[0], np.histogram(cur, bins=edges)[0]
+    p = (cr + EPS) / np.sum(cr + EPS)
+    q = (cc + EPS) / np.sum(cc + EPS)
+    return float(np.sum(p * np.log(p / q))), (cr, cc)
+
+
+def assert_matches_numpy(report, ref_cols, cur_cols):
+    for f in report:
+        kl, counts = numpy_kl(ref_cols[f.feature], cur_cols[f.feature])
+        if kl is None:
+            assert f.kl is None and f.reason and not f.drifted
+            continue
+        assert f.reference_counts == counts[0].tolist()
+        assert f.current_counts == counts[1].tolist()
+        assert abs(f.kl - kl) <= 1e-12
+        assert f.drifted == (f.kl > report.threshold)
+
+
+def test_spec_example_golden_values():
+    ref, cur = example_tables()
+    report = compare(ref, cur)
+    assert [round(f.kl, 4) for f in report] == [0.1858, 0.3224, 0.0]
+    assert [f.feature for f in report.drifted] == ["age", "income"]
+    assert report.exit_code == 1
+    assert str(report) == "Drifted: age (KL=0.1858)\nDrifted: income (KL=0.3224)"
+
+
+def test_detect_drift_prints_and_returns(capsys):
+    pd = pytest.importorskip("pandas")
+    ref, cur = example_tables()
+    out = detect_drift(ref.to_pandas(), cur.to_pandas())
+    assert capsys.readouterr().out == "Drifted: age (KL=0.1858)\nDrifted: income (KL=0.3224)\n"
+    assert list(out) == ["age", "income", "height"]
+    assert out["height"] == 0.0 and isinstance(out["age"], float)
+    old = pd.DataFrame({"a": [1.0, 2.0, np.nan], "b": [np.nan] * 3})
+    got = detect_drift(old, old)
+    assert got["a"] == 0.0 and math.isnan(got["b"])
+
+
+def test_json_record_keys():
+    ref, cur = example_tables()
+    record = compare(ref, cur).to_dict()["features"][0]
+    assert list(record)[:8] == [
+        "feature", "kl", "drifted", "threshold", "reference_count", "current_count",
+        "missing_reference", "missing_current",
+    ]
+    assert record["reference_count"] == 2000 and record["threshold"] == 0.1
+
+
+def write(tmp_path, name, table, **kw):
+    path = tmp_path / name
+    pq.write_table(table, path, **kw)
+    return path
+
+
+values = st.lists(
+    st.one_of(
+        st.floats(min_value=-1e6, max_value=1e6),
+        st.sampled_from([0.0, 1.0, -1.0, 0.5, 1e-300, np.nan, np.inf, -np.inf]),
+        st.none(),
+    ),
+    min_size=0,
+    max_size=60,
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ref=values, cur=values, batch=st.integers(1, 50), group=st.integers(1, 40), stats=st.booleans())
+def test_parquet_routes_equal_numpy(tmp_path_factory, ref, cur, batch, group, stats):
+    tmp = tmp_path_factory.mktemp("pq")
+    to_np = lambda xs: np.array([np.nan if x is None else x for x in xs], dtype=np.float64)  # noqa: E731
+    ref_t = pa.table({"x": pa.array(ref, type=pa.float64()), "n": pa.array(np.arange(len(ref)))})
+    cur_t = pa.table({"x": pa.array(cur, type=pa.float64()), "n": pa.array(np.arange(len(cur)))})
+    r = write(tmp, "r.parquet", ref_t, row_group_size=group)
+    c = write(tmp, "c.parquet", cur_t, row_group_size=group)
+    report = compare(r, c, batch_size=batch, use_statistics=stats)
+    assert_matches_numpy(report, {"x": to_np(ref), "n": np.arange(len(ref))}, {"x": to_np(cur), "n": np.arange(len(cur))})
+    memory = compare(ref_t, cur_t)
+    assert [f.to_dict() for f in memory] == [f.to_dict() for f in report]
+    x = report["x"]
+    assert x.reference_count + x.missing_reference == len(ref)
+    assert x.current_count + x.missing_current == len(cur)
+
+
+def test_statistics_route_decodes_each_side_once(tmp_path, monkeypatch):
+    ref, cur = example_tables(rows=5000)
+    r, c = write(tmp_path, "r.parquet", ref, row_group_size=1000), write(tmp_path, "c.parquet", cur, row_group_size=700)
+    passes = []
+    original = FileSource.batches
+
+    def counting(self, columns, batch_size):
+        passes.append(self.name)
+        return original(self, columns, batch_size)
+
+    monkeypatch.setattr(FileSource, "batches", counting)
+    with_stats = compare(r, c)
+    assert len(passes) == 2
+    passes.clear()
+    scanned = compare(r, c, use_statistics=False)
+    assert len(passes) == 4
+    assert [f.to_dict() for f in with_stats] == [f.to_dict() for f in scanned]
+
+
+@pytest.mark.parametrize("lie", [(-1e9, 1e9), (45.0, 50.0), (0.0, 0.0)])
+def test_lying_statistics_are_detected_and_corrected(tmp_path, monkeypatch, lie):
+    ref, cur = example_tables()
+    r, c = write(tmp_path, "r.parquet", ref), write(tmp_path, "c.parquet", cur)
+    truth = compare(r, c, use_statistics=False)
+    monkeypatch.setattr(FileSource, "statistics_range", lambda self, column: lie)
+    assert [f.to_dict() for f in compare(r, c)] == [f.to_dict() for f in truth]
+
+
+def test_statistics_trusted_only_when_exact(tmp_path):
+    def stats(array, **kw):
+        path = write(tmp_path, "s.parquet", pa.table({"x": array}), **kw)
+        pf = pq.ParquetFile(path)
+        return parquet_statistics_range(pf.metadata, pf.schema_arrow, "x")
+
+    assert stats(pa.array([3.0, -1.0, None, np.nan, 7.5])) == (-1.0, 7.5)
+    assert stats(pa.array([1, 5, 2], type=pa.int32())) == (1.0, 5.0)
+    assert stats(pa.array([1.0, np.inf])) is None
+    assert stats(pa.array([np.nan, np.nan, 1.0]), row_group_size=2) is None
+    assert stats(pa.array([None, None, 1.0]), row_group_size=2) == (1.0, 1.0)
+    assert stats(pa.array([1.0, 2.0]), write_statistics=False) is None
+    assert stats(pa.array([1, 2], type=pa.uint64())) is None
+    assert stats(pa.array([1.5, 2.5], type=pa.float32())) == (1.5, 2.5)
+
+
+def test_all_missing_and_empty_sides_are_undefined_not_zero():
+    ref = {"a": [np.nan, np.inf, -np.inf], "b": [1.0, 2.0, 3.0], "c": np.array([], dtype=float)}
+    cur = {"a": [1.0, 2.0, 3.0], "b": [np.nan, np.nan, np.nan], "c": np.array([], dtype=float)}
+    cur["c"] = np.array([np.nan, 1.0, 2.0])
+    ref["c"] = np.array([np.nan, np.nan, np.nan])
+    report = compare(ref, cur)
+    for f in report:
+        assert f.kl is None and not f.drifted
+    assert report["a"].reason == "no finite values in reference (all missing)"
+    assert report["a"].missing_reference == 3 and report["a"].current_count == 3
+    assert report["b"].reason == "no finite values in current (all missing)"
+    assert report.to_dict()["features"][0]["kl"] is None
+    assert report.exit_code == 0
+
+
+def test_range_wider_than_float64_is_undefined():
+    report = compare({"x": [-1e308, 0.0]}, {"x": [1e308]})
+    assert report["x"].kl is None and "overflows" in report["x"].reason
+
+
+def test_threads_and_batch_sizes_agree():
+    rng = np.random.default_rng(1)
+    ref = pa.table({f"f{i}": rng.normal(i, 1, 10_000) for i in range(6)})
+    cur = pa.table({f"f{i}": rng.normal(i + 0.1 * i, 1, 9_000) for i in range(6)})
+    one = compare(ref, cur, threads=1)
+    two = compare(ref.combine_chunks(), pa.Table.from_batches(cur.to_batches(max_chunksize=333)), threads=2)
+    assert [f.to_dict() for f in one] == [f.to_dict() for f in two]
+
+
+def test_directory_list_and_single_file_agree(tmp_path):
+    ref, cur = example_tables(rows=3000)
+    (tmp_path / "parts").mkdir()
+    for i, start in enumerate(range(0, 3000, 1000)):
+        pq.write_table(cur.slice(start, 1000), tmp_path / "parts" / f"part-{i:03d}.parquet")
+    (tmp_path / "parts" / "_SUCCESS").write_text("")
+    r = write(tmp_path, "r.parquet", ref)
+    c = write(tmp_path, "c.parquet", cur)
+    whole = [f.to_dict() for f in compare(r, c)]
+    assert [f.to_dict() for f in compare(r, tmp_path / "parts")] == whole
+    parts = sorted((tmp_path / "parts").glob("part-*.parquet"))
+    assert [f.to_dict() for f in compare(str(r), [str(p) for p in parts])] == whole
+
+
+def test_arrow_ipc_file_and_stream_inputs(tmp_path):
+    ref, cur = example_tables()
+    with pa.OSFile(str(tmp_path / "c.arrows"), "wb") as sink, pa.ipc.new_stream(sink, cur.schema) as w:
+        for b in cur.to_batches(max_chunksize=300):
+            w.write_batch(b)
+    with pa.OSFile(str(tmp_path / "c.arrow"), "wb") as sink, pa.ipc.new_file(sink, cur.schema) as w:
+        w.write_table(cur)
+    expected = [f.to_dict() for f in compare(ref, cur)]
+    assert [f.to_dict() for f in compare(ref, tmp_path / "c.arrows")] == expected
+    assert [f.to_dict() for f in compare(ref, tmp_path / "c.arrow")] == expected
+
+
+def test_numeric_types_and_order_of_reference_columns(tmp_path):
+    import decimal
+
+    ref = pa.table({
+        "flag": pa.array([True, False, None, True]),
+        "i8": pa.array([1, 2, 3, None], type=pa.int8()),
+        "dec": pa.array([decimal.Decimal("1.5"), decimal.Decimal("2.25"), None, decimal.Decimal("9")]),
+        "name": pa.array(["a", "b", "c", "d"]),
+        "f32": pa.array([0.5, 1.5, np.nan, 2.5], type=pa.float32()),
+    })
+    cur = pa.table({
+        "f32": pa.array([0.5, 0.5, 0.5, 9.5], type=pa.float32()),
+        "dec": pa.array([decimal.Decimal("1.5")] * 4),
+        "i8": pa.array([1, 1, 1, 1], type=pa.int8()),
+        "flag": pa.array([False, False, True, False]),
+        "name": pa.array(["x", "y", "z", "w"]),
+    })
+    report = compare(write(tmp_path, "r.parquet", ref), write(tmp_path, "c.parquet", cur))
+    assert [f.feature for f in report] == ["flag", "i8", "dec", "f32"]
+    to_float = lambda col: np.array([np.nan if v is None else float(v) for v in col.to_pylist()])  # noqa: E731
+    assert_matches_numpy(report, {n: to_float(ref[n]) for n in ref.column_names if n != "name"},
+                         {n: to_float(cur[n]) for n in cur.column_names if n != "name"})
+
+
+def test_int64_above_2_53_compares_as_float64():
+    big = 2**53
+    ref = {"x": np.array([big, big + 1, big + 2, big + 3], dtype=np.int64)}
+    cur = {"x": np.array([big + 1, big + 1, big + 5, big + 7], dtype=np.int64)}
+    assert_matches_numpy(compare(ref, cur), {"x": ref["x"].astype(float)}, {"x": cur["x"].astype(float)})
+
+
+@pytest.mark.parametrize(
+    "ref, cur, kwargs, message",
+    [
+        ({"a": [1.0], "b": [2.0]}, {"a": [1.0]}, {},
+         "numeric column 'b' is in reference reference but not in current current; name the columns to compare with --columns"),
+        ({"a": [1.0]}, {"a": ["x"]}, {},
+         "column 'a' is double in reference reference but string in current current; both sides must be numeric (or leave it out with --columns)"),
+        ({"a": [1.0], "s": ["x"]}, {"a": [1.0], "s": ["y"]}, {"columns": ["s"]},
+         "column 's' in reference reference has type string, not a number; drift is computed for integer, float, boolean and decimal columns"),
+        ({"a": [1.0]}, {"a": [1.0]}, {"columns": ["zz"]},
+         "column 'zz' is not in reference reference; its columns are: a"),
+        ({"s": ["x"]}, {"s": ["y"]}, {},
+         "no numeric columns in reference reference; drift needs integer, float, boolean or decimal columns"),
+        ({"a": [1.0]}, {"a": [1.0]}, {"threshold": -1}, "threshold must be a finite number >= 0, got -1"),
+        ({"a": [1.0]}, {"a": [1.0]}, {"bins": 0}, "bins must be a whole number >= 1, got 0"),
+    ],
+)
+def test_bad_input_names_the_column(ref, cur, kwargs, message):
+    with pytest.raises(DriftError) as err:
+        compare(ref, cur, **kwargs)
+    assert str(err.value) == message
+
+
+def test_columns_subset_skips_mismatched_others():
+    report = compare({"a": [1.0, 2.0], "b": [1.0, 2.0]}, {"a": [1.0, 5.0]}, columns=["a"])
+    assert [f.feature for f in report] == ["a"]
+
+
+def test_file_missing_a_column_names_file_and_column(tmp_path):
+    ref, cur = example_tables(rows=100)
+    (tmp_path / "parts").mkdir()
+    pq.write_table(cur, tmp_path / "parts" / "a.parquet")
+    pq.write_table(cur.drop_columns(["income"]), tmp_path / "parts" / "b.parquet")
+    with pytest.raises(DriftError, match=r"column 'income' is missing from '.*b\.parquet'"):
+        compare(ref, tmp_path / "parts")
+
+
+def test_report_pickles_and_is_iterable():
+    ref, cur = example_tables()
+    report = compare(ref, cur)
+    again = pickle.loads(pickle.dumps(report))
+    assert [f.to_dict() for f in again] == [f.to_dict() for f in report]
+    assert len(report) == 3 and report["age"].drifted
+    assert streamdrift.Report is type(report)
