@@ -1,0 +1,90 @@
+"""The run log ``DIR/runs.jsonl``: one JSON object per finished run, appended as it finishes.
+
+The log is the batch's only state: ``--resume`` reads it to skip finished runs and
+``streamdrift-grader report DIR`` re-prints the summary from it. A run may appear more
+than once (an ``api_error`` run is retried on resume); the last record of a run id wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from grader.summary import format_summary, summarize
+
+LOG_NAME = "runs.jsonl"
+RETRIED_ON_RESUME = ("api_error", "error")
+
+
+class LogError(Exception):
+    """A run log that cannot be used as asked; the message is one line for the user."""
+
+
+class RunLog:
+    """Appends run records to, and reads them from, ``directory/runs.jsonl``."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+        self.path = self.directory / LOG_NAME
+
+    def append(self, record: dict) -> None:
+        """Write one record as one line and flush it to disk, so a crash loses at most this run."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
+        with open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+    def read(self) -> list[dict]:
+        """All records in file order; a torn last line (a crash mid-write) is ignored."""
+        if not self.path.exists():
+            return []
+        lines = self.path.read_text(encoding="utf-8").splitlines()
+        records = []
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                if number == len(lines):
+                    break
+                raise LogError(f"{self.path}:{number} is not valid JSON; fix or remove that line") from None
+            if not isinstance(rec, dict) or "run_id" not in rec:
+                raise LogError(f"{self.path}:{number} is not a run record (no run_id)")
+            records.append(rec)
+        return records
+
+
+def latest_by_run(records: list[dict]) -> dict[int, dict]:
+    """The last record of each run id, in run id order."""
+    latest = {}
+    for rec in records:
+        latest[rec["run_id"]] = rec
+    return dict(sorted(latest.items()))
+
+
+def finished_ids(records: list[dict]) -> set[int]:
+    """Run ids that --resume skips: those whose last record is a verdict, not an API failure."""
+    return {rid for rid, rec in latest_by_run(records).items() if rec.get("status") not in RETRIED_ON_RESUME}
+
+
+def check_resumable(records: list[dict], *, model: str, mode: str) -> None:
+    """Refuse to mix runs of another model or mode into one batch."""
+    for rec in records:
+        if rec.get("model") != model or rec.get("mode") != mode:
+            raise LogError(
+                f"the log holds {rec.get('mode')} runs of {rec.get('model')}, not {mode} runs of {model}; "
+                "resume with the same --model and --mode, or use another --log-dir"
+            )
+
+
+def report(directory: str | os.PathLike) -> str:
+    """The summary text of the batch logged in ``directory``."""
+    log = RunLog(directory)
+    if not log.path.exists():
+        raise LogError(f"no run log at {log.path}; pass the --log-dir of a `streamdrift-grader run`")
+    records = list(latest_by_run(log.read()).values())
+    return format_summary(summarize(records))
