@@ -35,6 +35,7 @@ def range_problem(lo: float, hi: float, bins: int = BINS) -> str | None:
     ``hi - lo`` overflows, or the width is so far below float64's subnormal precision that
     linspace's edges decrease.
     """
+    lo, hi = float(lo), float(hi)
     with np.errstate(over="ignore", invalid="ignore"):
         width = np.float64(hi) - np.float64(lo)
     if not np.isfinite(width):

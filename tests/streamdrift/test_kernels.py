@@ -1,0 +1,250 @@
+"""The JIT kernels against the numpy oracle: counts equal, KL within 1e-12 (SPEC section 2)."""
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from streamdrift import Histogram, Range, divergence, make_edges
+from streamdrift._kernels import divergences, fill_histogram, value_range
+from streamdrift.convert import values_array
+from streamdrift.stats import range_problem
+from tests import strategies as sds
+from tests.oracle import oracle_divergences, oracle_feature, oracle_range
+
+KL_TOL = 1e-12
+
+
+def kernel_feature(ref, cur, bins=20):
+    """SPEC section 2 through the package's own pieces: Range pass, edges, Histogram pass."""
+    r_ref, r_cur = Range().update(ref), Range().update(cur)
+    if r_ref.empty or r_cur.empty:
+        return None
+    both = r_ref + r_cur
+    problem = range_problem(both.lo, both.hi, bins)
+    if problem is not None:
+        return {"problem": problem}
+    edges = make_edges(both.lo, both.hi, bins)
+    h_ref, h_cur = Histogram(edges).update(ref), Histogram(edges).update(cur)
+    assert h_ref.out_of_range == h_cur.out_of_range == 0
+    return {"lo": both.lo, "hi": both.hi, "edges": edges, "ref": h_ref, "cur": h_cur,
+            "stats": divergence(h_ref.counts, h_cur.counts)}
+
+
+def numpy_refuses(lo, hi, bins):
+    """True (after checking numpy raises) when ``[lo, hi]`` is a range numpy cannot bin."""
+    if range_problem(lo, hi, bins) is None:
+        return False
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="bins"):
+        np.histogram([lo, hi], bins=np.linspace(lo, hi, bins + 1))
+    return True
+
+
+def numpy_counts(values, edges):
+    finite = np.asarray(values).astype(np.float64)
+    return np.histogram(finite[np.isfinite(finite)], bins=edges)[0]
+
+
+def assert_matches_oracle(ref, cur, bins=20):
+    want = oracle_feature(ref, cur, bins)
+    got = kernel_feature(ref, cur, bins)
+    if want["kl"] is None:
+        assert got is None
+        return
+    assert got is not None
+    if "problem" in got:  # numpy cannot bin this range either: it must raise, never disagree
+        with pytest.raises(ValueError, match="bins"):
+            oracle_feature(ref, cur, bins)
+        return
+    assert (got["lo"], got["hi"]) == (want["lo"], want["hi"])
+    np.testing.assert_array_equal(got["edges"], want["edges"], strict=True)
+    np.testing.assert_array_equal(got["ref"].counts, want["ref_counts"])
+    np.testing.assert_array_equal(got["cur"].counts, want["cur_counts"])
+    assert got["ref"].count == want["reference_count"] and got["ref"].missing == want["missing_reference"]
+    assert got["cur"].count == want["current_count"] and got["cur"].missing == want["missing_current"]
+    for name in ("kl", "kl_reversed", "psi"):
+        assert abs(getattr(got["stats"], name) - want[name]) <= KL_TOL, name
+    assert abs(got["stats"].js ** 2 - want["js"] ** 2) <= KL_TOL
+
+
+# ---------------------------------------------------------------------------- value_range
+
+
+@settings(max_examples=sds.examples(150))
+@given(sds.feature_values())
+def test_value_range_is_the_finite_min_max(values):
+    want = oracle_range(values)
+    lo, hi, valid, missing = value_range(values_array(values))
+    assert (valid, missing) == (want["count"], want["missing"])
+    if want["count"]:
+        assert (lo, hi) == (want["lo"], want["hi"])
+    else:
+        assert (lo, hi) == (np.inf, -np.inf)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_value_range_all_missing_and_empty(dtype):
+    for values in ([], [np.nan], [np.inf, -np.inf, np.nan]):
+        assert value_range(np.array(values, dtype=dtype)) == (np.inf, -np.inf, 0, len(values))
+
+
+# ---------------------------------------------------------------------------- fill_histogram
+
+
+@settings(max_examples=sds.examples(200))
+@given(sds.feature_values(), sds.bins_st)
+@example(np.array([0.0, 0.15, 1.0]), 20)  # 0.15 * 20 == 3.0 exactly, but 0.15 < edges[3]: bin 2
+@example(np.array([0.0, 0.3, 0.35, 0.7, 1.0]), 20)
+@example(np.array([1e12, 1e12 + 1e-4, 1e12 + 3e-4]), 20)
+@example(np.array([2**53, 2**53 + 1, 2**53 + 3, 2**62], dtype=np.int64), 20)
+@example(np.array([0.0, 5e-324, 1e-323]), 20)  # width of two subnormal ulps: bins/width overflows
+def test_fill_histogram_equals_numpy(values, bins):
+    arr = values_array(values)
+    lo, hi, valid, missing = value_range(arr)
+    if valid == 0 or numpy_refuses(lo, hi, bins):
+        return  # nothing to compare: no range, or numpy raises for it (and range_problem says so)
+    edges = np.linspace(lo, hi, bins + 1)
+    counts = np.zeros(bins, dtype=np.int64)
+    got = fill_histogram(arr, edges, counts)
+    np.testing.assert_array_equal(counts, numpy_counts(values, edges))
+    assert got == (valid, missing, 0, 0, lo, hi)
+
+
+@settings(max_examples=sds.examples(200))
+@given(st.data(), sds.ranges(), sds.bins_st)
+def test_values_on_edges_and_one_ulp_beside_them(data, rng, bins):
+    lo, hi = rng
+    values = np.array([lo, hi] + data.draw(sds.edge_values(lo, hi, bins)), dtype=np.float64)
+    if numpy_refuses(lo, hi, bins):
+        return
+    edges = np.linspace(lo, hi, bins + 1)
+    counts = np.zeros(bins, dtype=np.int64)
+    fill_histogram(values, edges, counts)
+    np.testing.assert_array_equal(counts, np.histogram(values, bins=edges)[0])
+
+
+@settings(max_examples=sds.examples(50))
+@given(sds.float_values(), st.integers(0, 5))
+def test_fill_histogram_adds_to_existing_counts(values, start):
+    lo, hi, valid, _ = value_range(values)
+    if valid == 0 or numpy_refuses(lo, hi, 20):
+        return
+    edges = make_edges(lo, hi)
+    counts = np.full(20, start, dtype=np.int64)
+    fill_histogram(values, edges, counts)
+    np.testing.assert_array_equal(counts, start + numpy_counts(values, edges))
+
+
+def test_constant_column_lands_in_the_last_bin():
+    for c in (0.0, -3.5, 1e12, 5e-324, np.finfo(np.float64).max):
+        values = np.full(7, c)
+        edges = make_edges(c, c)
+        counts = np.zeros(20, dtype=np.int64)
+        fill_histogram(values, edges, counts)
+        assert counts[-1] == 7 and counts[:-1].sum() == 0
+        np.testing.assert_array_equal(counts, np.histogram(values, bins=edges)[0])
+
+
+# ---------------------------------------------------------------------------- divergences
+
+count_vectors = st.integers(1, 40).flatmap(
+    lambda n: st.tuples(*[hnp.arrays(np.int64, n, elements=st.one_of(st.just(0), st.integers(0, 10**12)))] * 2)
+)
+
+
+@settings(max_examples=sds.examples(200))
+@given(count_vectors)
+@example((np.zeros(20, dtype=np.int64), np.zeros(20, dtype=np.int64)))
+@example((np.array([10**12] + [0] * 19), np.array([0] * 19 + [1])))
+def test_divergences_equal_the_numpy_formulas(counts):
+    ref, cur = counts
+    want = oracle_divergences(ref, cur)
+    kl, kl_rev, psi, js = divergences(ref.astype(np.float64), cur.astype(np.float64), 1e-10)
+    assert abs(kl - want["kl"]) <= KL_TOL
+    assert abs(kl_rev - want["kl_reversed"]) <= KL_TOL
+    assert abs(psi - want["psi"]) <= KL_TOL
+    assert abs(js**2 - want["js"] ** 2) <= KL_TOL  # the distance is a sqrt: compare divergences
+
+
+def test_identical_counts_give_exactly_zero():
+    c = np.array([3, 0, 5, 1], dtype=np.float64)
+    assert divergences(c, c, 1e-10) == (0.0, 0.0, 0.0, 0.0)
+
+
+# ---------------------------------------------------------------------------- whole feature
+
+
+@settings(max_examples=sds.examples(300))
+@given(sds.feature_pairs(), sds.bins_st)
+@example((np.array([np.nan, np.inf]), np.array([1.0, 2.0])), 20)  # undefined: reference all missing
+@example((np.array([], dtype=np.float64), np.array([1.0])), 20)  # undefined: empty reference
+@example((np.array([1.0]), np.array([1.0])), 20)  # one element each, lo == hi
+@example((np.array([1e12, 1e12 + 1e-4]), np.array([1e12 + 2e-4, 1e12 + 3e-4])), 20)
+@example((np.array([2**63 + 2048], dtype=np.uint64), np.array([2**63], dtype=np.uint64)), 20)
+@example((np.array([-128, 127], dtype=np.int8), np.array([0.5], dtype=np.float32)), 20)
+def test_feature_matches_oracle(pair, bins):
+    assert_matches_oracle(*pair, bins=bins)
+
+
+@settings(max_examples=sds.examples(60))
+@given(sds.feature_pairs())
+def test_read_only_and_strided_arrays_give_the_same_result(pair):
+    ref, cur = pair
+    try:
+        want = oracle_feature(ref, cur)
+    except ValueError:  # numpy cannot bin the range; then neither layout can
+        want = None
+    ref_layouts, cur_layouts = sds.memory_layouts(ref), sds.memory_layouts(cur)
+    for name in ref_layouts:
+        got = kernel_feature(ref_layouts[name], cur_layouts[name])
+        if want is None or want["kl"] is None:
+            assert got is None or "problem" in got, name
+            continue
+        np.testing.assert_array_equal(got["ref"].counts, want["ref_counts"], err_msg=name)
+        np.testing.assert_array_equal(got["cur"].counts, want["cur_counts"], err_msg=name)
+        assert abs(got["stats"].kl - want["kl"]) <= KL_TOL, name
+
+
+@pytest.mark.parametrize("layout", ["readonly", "strided", "negative_stride", "readonly_strided"])
+def test_kernels_take_any_memory_layout_directly(layout):
+    values = np.array([0.0, 0.15, np.nan, 0.3, 1.0, 0.35, np.inf, 0.7])
+    arr = sds.memory_layouts(values)[layout]
+    edges = make_edges(0.0, 1.0)
+    edges.flags.writeable = False
+    assert value_range(arr) == value_range(values)
+    counts = np.zeros(20, dtype=np.int64)
+    fill_histogram(arr, edges, counts)
+    np.testing.assert_array_equal(counts, numpy_counts(values, edges))
+
+
+# ---------------------------------------------------------------------------- golden (SPEC 2)
+
+
+def spec_example():
+    np.random.seed(42)
+    old = {
+        "age": np.random.normal(40, 10, 2000),
+        "income": np.random.normal(60000, 8000, 2000),
+        "height": np.random.normal(170, 7, 2000),
+    }
+    new = {
+        "age": old["age"] + np.random.normal(5, 2, 2000),
+        "income": old["income"] * 1.1,
+        "height": old["height"].copy(),
+    }
+    return old, new
+
+
+def test_spec_golden_values():
+    old, new = spec_example()
+    want = {"age": 0.1858, "income": 0.3224, "height": 0.0}
+    for name, value in want.items():
+        oracle_kl = oracle_feature(old[name], new[name])["kl"]
+        kernel_kl = kernel_feature(old[name], new[name])["stats"].kl
+        assert round(oracle_kl, 4) == value, (name, oracle_kl)
+        assert round(kernel_kl, 4) == value, (name, kernel_kl)
+        assert abs(kernel_kl - oracle_kl) <= KL_TOL
+    assert kernel_feature(old["height"], new["height"])["stats"].kl == 0.0
+    drifted = [n for n in old if kernel_feature(old[n], new[n])["stats"].kl > 0.1]
+    assert drifted == ["age", "income"]
