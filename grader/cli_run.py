@@ -1,0 +1,124 @@
+"""``streamdrift-grader run`` and ``report``: batches of Claude runs graded on the hidden cases.
+
+``run`` exits 0 when the batch ran (whatever the verdicts), 1 when no run could be graded
+because the API failed (or it answered 401/403/404), 2 on bad usage, a missing
+``ANTHROPIC_API_KEY`` or an unusable log (one line on stderr), 130 after Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from grader.episode import DEFAULT_MODEL, MODES
+from grader.runner import BatchConfig, BatchResult, run_batch
+from grader.summary import format_summary
+from grader.transcripts import LogError, RunLog, check_resumable, report
+
+EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+def _fail(ctx: click.Context, message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    ctx.exit(EXIT_USAGE)
+
+
+@click.command("run")
+@click.option("--mode", type=click.Choice(MODES), default="agent", show_default=True,
+              help="agent: tools python_expression and submit_answer; single-shot: grade the first ```python block.")
+@click.option("--model", default=DEFAULT_MODEL, show_default=True, help="Claude model id.")
+@click.option("--runs", type=click.IntRange(min=1), default=10, show_default=True, help="Number of runs (ids 1..N).")
+@click.option("--concurrency", type=click.IntRange(min=1), default=None,
+              help="Runs in flight at once (and bound on concurrent API requests).  [default: 4]")
+@click.option("--sequential", is_flag=True, help="One run at a time (same as --concurrency 1).")
+@click.option("--exec-concurrency", type=click.IntRange(min=1), default=None,
+              help="Sandboxed executions at once (tool calls, grading).  [default: CPU count]")
+@click.option("--max-steps", type=click.IntRange(min=1), default=20, show_default=True,
+              help="Agent mode: most API requests per run.")
+@click.option("--max-tokens", type=click.IntRange(min=1), default=8192, show_default=True,
+              help="max_tokens of each request.")
+@click.option("--temperature", type=click.FloatRange(0.0, 1.0), default=None,
+              help="Sampling temperature, sent only when given; current models (Haiku 5.5 and later) reject it.")
+@click.option("--log-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where runs.jsonl goes.  [default: grader-runs/<UTC time>]")
+@click.option("--resume", is_flag=True, help="Continue the batch in --log-dir: skip runs already graded there.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the hidden grading cases.")
+@click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
+              help="SDK retries (with backoff) of 429, 5xx and connection errors.")
+@click.pass_context
+def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrency, max_steps, max_tokens,
+                temperature, log_dir, resume, seed, max_retries):
+    """Run Claude on the detect_drift task N times, grade every run, print a pass rate.
+
+    \b
+    Examples:
+      streamdrift-grader run --runs 20 --concurrency 8
+      streamdrift-grader run --mode single-shot --runs 50 --log-dir runs/haiku
+      streamdrift-grader run --runs 50 --log-dir runs/haiku --resume   # after Ctrl-C
+    """
+    if not os.environ.get("ANTHROPIC_API_KEY", "").strip():
+        _fail(ctx, "ANTHROPIC_API_KEY is not set; export your Anthropic API key and run again")
+    if sequential and concurrency not in (None, 1):
+        _fail(ctx, f"--sequential and --concurrency {concurrency} contradict each other; give one of them")
+    if resume and log_dir is None:
+        _fail(ctx, "--resume needs the --log-dir of the batch to continue")
+    config = BatchConfig(
+        mode=mode, model=model, runs=runs, concurrency=1 if sequential else (concurrency or 4),
+        max_steps=max_steps, max_tokens=max_tokens, temperature=temperature, seed=seed,
+    )
+    if exec_concurrency:
+        config.exec_concurrency = exec_concurrency
+    if log_dir is None:
+        log_dir = Path("grader-runs") / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    log = RunLog(log_dir)
+    try:
+        previous = log.read()
+        if previous and not resume:
+            raise LogError(f"{log.path} already holds {len(previous)} runs; pass --resume to continue it, or another --log-dir")
+        check_resumable(previous, model=model, mode=mode)
+    except LogError as exc:
+        _fail(ctx, str(exc))
+
+    click.echo(f"{runs} {mode} runs of {model}, {config.concurrency} at a time; log: {log.path}")
+    result = asyncio.run(_run(config, log, max_retries))
+    if result.cancelled:
+        click.echo(f"{result.cancelled} runs in flight were stopped and not logged; --resume reruns them")
+    if result.stopped:
+        click.echo(f"Stopped: {result.stopped}", err=True)
+    summary = result.summary
+    click.echo("")
+    click.echo(format_summary(summary))
+    if result.interrupted:
+        ctx.exit(EXIT_INTERRUPTED)
+    if result.stopped or (summary.graded == 0 and summary.api_errors):
+        ctx.exit(EXIT_API)
+    ctx.exit(EXIT_OK)
+
+
+async def _run(config: BatchConfig, log: RunLog, max_retries: int) -> BatchResult:
+    import anthropic
+
+    async with anthropic.AsyncAnthropic(max_retries=max_retries) as client:
+        return await run_batch(client, config, log, echo=click.echo)
+
+
+@click.command("report")
+@click.argument("log_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def report_command(ctx, log_dir):
+    """Re-print the summary of the batch logged in LOG_DIR (its runs.jsonl)."""
+    try:
+        text = report(log_dir)
+    except LogError as exc:
+        _fail(ctx, str(exc))
+    click.echo(text)
+
+
+def register(cli: click.Group) -> None:
+    """Add ``run`` and ``report`` to the grader's command group."""
+    cli.add_command(run_command)
+    cli.add_command(report_command)
