@@ -1,0 +1,299 @@
+"""The reference profile: every reference column as sorted distinct values with their counts.
+
+With it, the reference's bin counts for *any* edges come from two binary searches per
+edge, without reading the reference again; they equal ``Histogram(edges)`` filled with
+the reference exactly (numpy's rule: ``edges[i] <= v < edges[i+1]``, the last bin also
+holds ``v == edges[-1]``; values outside the edges go to the end bins). This is what lets
+``watch --edges combined`` give each window the exact statistic of ``compare``.
+
+Memory is bounded by the number of distinct finite values per column (16 bytes each),
+never by the number of rows. A profile is built batch by batch (per-batch ``np.unique``
+runs merged like a log-structured merge, O(n log n)) and saved as an Arrow IPC file,
+memory-mapped when loaded, so later runs start at once.
+"""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from streamdrift.convert import column_values
+from streamdrift.errors import DriftError
+from streamdrift.state import Histogram, Range
+
+FORMAT = "streamdrift-profile"
+VERSION = 1
+_META_KEY = b"streamdrift.profile"
+_SCHEMA_KEY = b"streamdrift.source_schema"
+_TABLE_SCHEMA = pa.schema(
+    [
+        ("feature", pa.string()),
+        ("missing", pa.int64()),
+        ("values", pa.large_list(pa.float64())),
+        ("counts", pa.large_list(pa.int64())),
+    ]
+)
+
+
+class ColumnProfile:
+    """One column: sorted distinct finite values, their int64 counts, and the missing count."""
+
+    __slots__ = ("values", "counts", "missing", "_cum")
+
+    def __init__(self, values: np.ndarray, counts: np.ndarray, missing: int):
+        self.values = np.asarray(values, dtype=np.float64)
+        self.counts = np.asarray(counts, dtype=np.int64)
+        if self.values.shape != self.counts.shape or self.values.ndim != 1:
+            raise ValueError(f"values and counts must be 1-D of one length, got {self.values.shape} and {self.counts.shape}")
+        self.missing = int(missing)
+        self._cum = None
+
+    @property
+    def count(self) -> int:
+        """Finite values profiled."""
+        return int(self._cumulative()[-1])
+
+    @property
+    def distinct(self) -> int:
+        return int(self.values.size)
+
+    @property
+    def range(self) -> Range:
+        if self.values.size == 0:
+            return Range(missing=self.missing)
+        return Range(self.values[0], self.values[-1], self.count, self.missing)
+
+    def _cumulative(self) -> np.ndarray:
+        if self._cum is None:
+            cum = np.zeros(self.counts.size + 1, dtype=np.int64)
+            np.cumsum(self.counts, out=cum[1:])
+            self._cum = cum
+        return self._cum
+
+    def bin_counts(self, edges) -> tuple[np.ndarray, int, int]:
+        """``(counts, below, above)`` for ``edges``, exactly as ``Histogram(edges)`` counts them."""
+        edges = _check_edges(edges)
+        cum = self._cumulative()
+        pos = np.empty(edges.size, dtype=np.intp)
+        pos[:-1] = np.searchsorted(self.values, edges[:-1], side="left")
+        pos[-1] = np.searchsorted(self.values, edges[-1], side="right")
+        counts = np.diff(cum[pos])
+        below = int(cum[pos[0]])
+        above = int(cum[-1] - cum[pos[-1]])
+        counts[0] += below
+        counts[-1] += above
+        return counts, below, above
+
+    def histogram(self, edges) -> Histogram:
+        """A ``Histogram`` equal to one filled with every profiled value (and missing count)."""
+        hist = Histogram(edges)
+        counts, hist.below, hist.above = self.bin_counts(hist.edges)
+        hist.counts[:] = counts
+        hist.seen = self.range
+        return hist
+
+    def __eq__(self, other):
+        if not isinstance(other, ColumnProfile):
+            return NotImplemented
+        return (
+            self.missing == other.missing
+            and np.array_equal(self.values, other.values)
+            and np.array_equal(self.counts, other.counts)
+        )
+
+    def __repr__(self):
+        return f"ColumnProfile(distinct={self.distinct}, count={self.count}, missing={self.missing})"
+
+
+def _check_edges(edges) -> np.ndarray:
+    edges = np.asarray(edges, dtype=np.float64)
+    if edges.ndim != 1 or edges.size < 2:
+        raise ValueError(f"edges must be a 1-D array of at least 2 values, got shape {edges.shape}")
+    if not np.all(np.isfinite(edges)) or np.any(edges[1:] < edges[:-1]):
+        raise ValueError("edges must be finite and non-decreasing")
+    return edges
+
+
+class ColumnBuilder:
+    """Builds a ``ColumnProfile`` from chunks of values (``update``), in memory bounded by distinct values.
+
+    Each chunk becomes a sorted run; runs of similar size are merged as they come, so at
+    most log2(chunks) runs wait and each value is merged O(log n) times.
+    """
+
+    def __init__(self):
+        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.missing = 0
+
+    def update(self, values) -> "ColumnBuilder":
+        x = np.asarray(values, dtype=np.float64)
+        finite = x[np.isfinite(x)]
+        self.missing += x.size - finite.size
+        if finite.size:
+            run = np.unique(finite, return_counts=True)
+            while self._runs and self._runs[-1][0].size <= run[0].size:
+                run = _merge(self._runs.pop(), run)
+            self._runs.append(run)
+        return self
+
+    def build(self) -> ColumnProfile:
+        run = (np.empty(0), np.empty(0, dtype=np.int64))
+        while self._runs:
+            run = _merge(self._runs.pop(), run)
+        return ColumnProfile(run[0], run[1].astype(np.int64, copy=False), self.missing)
+
+
+def _merge(a, b):
+    if a[0].size == 0:
+        return b
+    if b[0].size == 0:
+        return a
+    values = np.concatenate([a[0], b[0]])
+    counts = np.concatenate([a[1], b[1]])
+    order = np.argsort(values, kind="stable")
+    values, counts = values[order], counts[order]
+    starts = np.flatnonzero(np.concatenate([[True], values[1:] != values[:-1]]))
+    return values[starts], np.add.reduceat(counts, starts)
+
+
+class Profile:
+    """The profile of a reference dataset: a ``ColumnProfile`` per feature, in column order.
+
+    ``schema`` is the Arrow schema of the profiled source; ``features`` the profiled columns.
+    """
+
+    def __init__(self, columns: dict[str, ColumnProfile], schema: pa.Schema, source: str = "", rows: int = 0):
+        self.columns = dict(columns)
+        self.schema = schema
+        self.source = source
+        self.rows = int(rows)
+
+    @property
+    def features(self) -> list[str]:
+        return list(self.columns)
+
+    @property
+    def feature_schema(self) -> pa.Schema:
+        """The source's fields of the profiled columns only."""
+        return pa.schema([self.schema.field(name) for name in self.columns])
+
+    def __getitem__(self, feature: str) -> ColumnProfile:
+        return self.columns[feature]
+
+    @classmethod
+    def build(cls, source, features: list[str], batch_size: int, threads: int | None = None) -> "Profile":
+        """Profile ``features`` of a ``Source`` in one pass, batch by batch."""
+        from streamdrift.compare import Counter
+
+        builders = {f: ColumnBuilder() for f in features}
+        with Counter(threads) as counter:
+            counter.fill(source, builders, batch_size)
+        columns = {f: b.build() for f, b in builders.items()}
+        rows = next(iter(columns.values())).count + next(iter(columns.values())).missing if columns else 0
+        return cls(columns, source.schema, source.name, rows)
+
+    @classmethod
+    def from_arrays(cls, data: dict) -> "Profile":
+        """Profile in-memory columns (name -> array of numbers); for tests and small data."""
+        columns = {}
+        for name, values in data.items():
+            builder = ColumnBuilder()
+            for chunk in column_values(values if isinstance(values, (pa.Array, pa.ChunkedArray)) else np.asarray(values)):
+                builder.update(chunk)
+            columns[name] = builder.build()
+        schema = pa.schema([(name, pa.float64()) for name in data])
+        rows = len(next(iter(data.values()))) if data else 0
+        return cls(columns, schema, "arrays", rows)
+
+    def save(self, path) -> None:
+        """Write the profile as an Arrow IPC file (readable by any Arrow tool)."""
+        names = self.features
+        missing = [self.columns[f].missing for f in names]
+        values = _large_list([self.columns[f].values for f in names], pa.float64())
+        counts = _large_list([self.columns[f].counts for f in names], pa.int64())
+        meta = {
+            _META_KEY: json.dumps({"format": FORMAT, "version": VERSION, "source": self.source, "rows": self.rows}),
+            _SCHEMA_KEY: base64.b64encode(self.schema.serialize().to_pybytes()),
+        }
+        table = pa.table(
+            [pa.array(names, pa.string()), pa.array(missing, pa.int64()), values, counts],
+            schema=_TABLE_SCHEMA.with_metadata(meta),
+        )
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            tmp.replace(path)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise DriftError(f"cannot write profile '{path}': {exc.strerror or exc}") from None
+
+    @classmethod
+    def load(cls, path) -> "Profile":
+        """Read a saved profile (memory-mapped: columns are paged in only when used)."""
+        try:
+            reader = pa.ipc.open_file(pa.memory_map(str(path)))
+            table = reader.read_all()
+        except (pa.ArrowException, OSError) as exc:
+            raise DriftError(f"cannot read profile '{path}': {str(exc).strip().splitlines()[0]}") from None
+        info = _profile_info(table.schema.metadata)
+        if info is None:
+            raise DriftError(f"'{path}' is an Arrow file but not a streamdrift profile; make one with 'streamdrift profile'")
+        if info.get("version") != VERSION:
+            raise DriftError(
+                f"profile '{path}' has format version {info.get('version')!r}; this streamdrift reads version "
+                f"{VERSION}: re-create it with 'streamdrift profile'"
+            )
+        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(table.schema.metadata[_SCHEMA_KEY])))
+        table = table.combine_chunks()
+        names = table.column("feature").to_pylist()
+        missing = table.column("missing").to_pylist()
+        values = _unpack(table.column("values").chunk(0) if table.num_rows else None, names)
+        counts = _unpack(table.column("counts").chunk(0) if table.num_rows else None, names)
+        columns = {n: ColumnProfile(v, c, m) for n, v, c, m in zip(names, values, counts, missing)}
+        return cls(columns, schema, info.get("source", ""), info.get("rows", 0))
+
+    def __repr__(self):
+        return f"<Profile of {self.source or 'data'}: {len(self.columns)} features, {self.rows} rows>"
+
+
+def _large_list(arrays: list[np.ndarray], value_type: pa.DataType) -> pa.LargeListArray:
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([a.size for a in arrays], out=offsets[1:])
+    flat = np.concatenate(arrays) if arrays else np.empty(0)
+    return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat, value_type))
+
+
+def _unpack(arr, names) -> list[np.ndarray]:
+    """Each row's list values as zero-copy views (``frombuffer``: ``to_numpy`` would import pandas)."""
+    if arr is None:
+        return []
+    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    child = arr.values
+    dtype = np.float64 if pa.types.is_floating(child.type) else np.int64
+    flat = np.frombuffer(child.buffers()[1], dtype=dtype)[child.offset : child.offset + len(child)]
+    return [flat[offsets[i] : offsets[i + 1]] for i in range(len(names))]
+
+
+def _profile_info(metadata) -> dict | None:
+    if not metadata or _META_KEY not in metadata or _SCHEMA_KEY not in metadata:
+        return None
+    try:
+        info = json.loads(metadata[_META_KEY])
+    except ValueError:
+        return None
+    return info if isinstance(info, dict) and info.get("format") == FORMAT else None
+
+
+def is_profile(path) -> bool:
+    """True when ``path`` is a file saved by ``Profile.save`` (an Arrow IPC file with our metadata)."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(6) != b"ARROW1":
+                return False
+        return _profile_info(pa.ipc.open_file(pa.memory_map(str(path))).schema.metadata) is not None
+    except (OSError, pa.ArrowException):
+        return False
