@@ -17,7 +17,7 @@ import click
 from grader.episode import DEFAULT_MODEL, MODES
 from grader.runner import BatchConfig, BatchResult, run_batch
 from grader.summary import format_summary
-from grader.transcripts import LogError, RunLog, check_resumable, report
+from grader.transcripts import LogError, RunLog, check_resumable, finished_ids, report
 
 EXIT_OK, EXIT_API, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -84,6 +84,8 @@ def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrenc
         _fail(ctx, str(exc))
 
     click.echo(f"{runs} {mode} runs of {model}, {config.concurrency} at a time; log: {log.path}")
+    if previous:
+        click.echo(f"resuming: {len(finished_ids(previous) & set(range(1, runs + 1)))} of {runs} runs already graded")
     result = asyncio.run(_run(config, log, max_retries))
     if result.cancelled:
         click.echo(f"{result.cancelled} runs in flight were stopped and not logged; --resume reruns them")

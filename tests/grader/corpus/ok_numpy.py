@@ -1,0 +1,32 @@
+import numpy as np
+
+
+def detect_drift(old_df, new_df, threshold=0.1):
+    eps = 1e-10
+    result = {}
+    for col in old_df.columns:
+        x = old_df[col].to_numpy(dtype=np.float64)
+        y = new_df[col].to_numpy(dtype=np.float64)
+        x = x[np.isfinite(x)]
+        y = y[np.isfinite(y)]
+        lo = min(x.min(), y.min())
+        hi = max(x.max(), y.max())
+        edges = np.linspace(lo, hi, 21)
+        cx, _ = np.histogram(x, bins=edges)
+        cy, _ = np.histogram(y, bins=edges)
+        p = (cx + eps) / np.sum(cx + eps)
+        q = (cy + eps) / np.sum(cy + eps)
+        kl = float(np.sum(p * np.log(p / q)))
+        result[col] = kl
+        if kl > threshold:
+            print(f"Drifted: {col} (KL={kl:.4f})")
+    return result
+
+
+if __name__ == "__main__":
+    import pandas as pd
+
+    np.random.seed(42)
+    old = pd.DataFrame({"a": np.random.normal(0, 1, 500)})
+    new = pd.DataFrame({"a": np.random.normal(1, 1, 500)})
+    print(detect_drift(old, new))
