@@ -36,9 +36,15 @@ def _arrow_chunk(arr: pa.Array) -> np.ndarray:
     t = arr.type
     if pa.types.is_dictionary(t):
         return _arrow_chunk(arr.dictionary_decode())
+    if not is_numeric(t):
+        raise DriftError(f"values of type {t} are not numeric; pass integer, float, boolean or decimal values")
     if pa.types.is_null(t):
         return np.full(len(arr), np.nan)
-    if pa.types.is_boolean(t) or pa.types.is_decimal(t):
+    if pa.types.is_decimal(t):
+        # Arrow's decimal -> float64 cast is not correctly rounded (0.3 becomes
+        # 0.30000000000000004); its string -> float64 parse is, like float(Decimal).
+        arr = pc.cast(pc.cast(arr, pa.string()), pa.float64())
+    elif pa.types.is_boolean(t):
         arr = pc.cast(arr, pa.float64())
     elif pa.types.is_float16(t):
         arr = pc.cast(arr, pa.float32())
@@ -64,7 +70,9 @@ def _primitive(arr: pa.Array) -> np.ndarray:
     data = arr.buffers()[1]
     if data is None:
         return np.empty(0, dtype=dtype)
-    return np.frombuffer(data, dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+    view = np.frombuffer(data, dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+    view.flags.writeable = False  # Arrow data is immutable, even when its buffer is not
+    return view
 
 
 def column_values(column) -> list[np.ndarray]:
@@ -84,14 +92,19 @@ def values_array(values) -> np.ndarray:
     if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
         values = _pandas_values(values)
     arr = np.asarray(values)
-    if arr.dtype == np.bool_:
+    kind, size = arr.dtype.kind, arr.dtype.itemsize
+    if kind == "b":
         arr = arr.view(np.uint8)
-    elif arr.dtype == np.float16:
-        arr = arr.astype(np.float32)
-    elif arr.dtype.kind not in _KERNEL_KINDS:
+    elif kind not in _KERNEL_KINDS:
         raise DriftError(
             f"values of dtype {arr.dtype} are not numeric; pass integer, float or boolean values"
         )
+    elif kind == "f" and size == 2:
+        arr = arr.astype(np.float32)  # float16, either byte order
+    elif kind == "f" and size > 8:
+        arr = arr.astype(np.float64)  # long double: compared as float64, like every input
+    elif not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))  # the kernels take native byte order only
     if arr.ndim != 1:
         arr = arr.reshape(-1)
     return arr
@@ -100,6 +113,8 @@ def values_array(values) -> np.ndarray:
 def _pandas_values(series) -> np.ndarray:
     dtype = getattr(series, "dtype", None)
     kind = getattr(dtype, "kind", "O")
+    if kind in "mM":  # pandas would turn datetimes and timedeltas into nanosecond floats
+        raise DriftError(f"values of dtype {dtype} are not numeric; pass integer, float or boolean values")
     if kind in _KERNEL_KINDS + "b" and not getattr(series, "hasnans", False):
         return series.to_numpy()
     try:

@@ -47,16 +47,16 @@ def numpy_counts(values, edges):
 
 
 def assert_matches_oracle(ref, cur, bins=20):
-    want = oracle_feature(ref, cur, bins)
     got = kernel_feature(ref, cur, bins)
+    if got is not None and "problem" in got:  # numpy cannot bin this range either: it must raise
+        with pytest.raises(ValueError, match="bins"):
+            oracle_feature(ref, cur, bins)
+        return
+    want = oracle_feature(ref, cur, bins)
     if want["kl"] is None:
         assert got is None
         return
     assert got is not None
-    if "problem" in got:  # numpy cannot bin this range either: it must raise, never disagree
-        with pytest.raises(ValueError, match="bins"):
-            oracle_feature(ref, cur, bins)
-        return
     assert (got["lo"], got["hi"]) == (want["lo"], want["hi"])
     np.testing.assert_array_equal(got["edges"], want["edges"], strict=True)
     np.testing.assert_array_equal(got["ref"].counts, want["ref_counts"])

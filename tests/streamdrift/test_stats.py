@@ -113,7 +113,7 @@ def test_divergence_equals_oracle(pair, eps):
     assert abs(got.js**2 - want["js"] ** 2) <= 1e-12
     assert kl_divergence(ref, cur, eps) == got.kl
     # Properties of the statistics themselves.
-    assert got.kl >= -1e-15 and got.kl_reversed >= -1e-15
+    assert got.kl >= -1e-12 and got.kl_reversed >= -1e-12  # Gibbs, up to rounding
     assert 0.0 <= got.js <= math.sqrt(math.log(2)) + 1e-12
     assert abs(got.psi - (got.kl + got.kl_reversed)) <= 1e-12
     swapped = divergence(cur, ref, eps)
