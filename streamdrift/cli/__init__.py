@@ -132,4 +132,4 @@ def main(argv: list[str] | None = None) -> None:
 
 
 # The commands register themselves on ``cli`` when imported; they import names defined above.
-from streamdrift.cli import compare, demo  # noqa: E402,F401
+from streamdrift.cli import compare, demo, watch  # noqa: E402,F401
