@@ -314,17 +314,6 @@ def group_kernel(sz, ctx):
     def floor():
         return float(np.sum(x) + np.sum(y))
 
-    import _proto_kernels as proto
-
-    def proto_pass():
-        ax, ay = proto.value_range_f64(x), proto.value_range_f64(y)
-        lo, hi = min(ax[0], ay[0]), max(ax[1], ay[1])
-        e = np.linspace(lo, hi, 21)
-        cx, cy = np.zeros(20, np.int64), np.zeros(20, np.int64)
-        proto.fill_histogram_f64(x, e, cx)
-        proto.fill_histogram_f64(y, e, cy)
-        return divergence(cx, cy).kl, cx, cy
-
     edges = np.linspace(-6.0, 6.5, 21)
 
     def range_only():
@@ -337,14 +326,12 @@ def group_kernel(sz, ctx):
         return c
 
     t = timed(dict(streamdrift=streamdrift_pass, numpy=numpy_pass, floor=floor,
-                   range_only=range_only, fill_only=fill_only, proto=proto_pass), sz["repeats"] + 2,
+                   range_only=range_only, fill_only=fill_only), sz["repeats"] + 2,
               clock=time.thread_time)
     kl, cx, cy = t["streamdrift"]["result"]
     okl, ocx, ocy = t["numpy"]["result"]
     assert np.array_equal(cx, ocx) and np.array_equal(cy, ocy), "kernel counts differ from numpy's"
     assert abs(kl - okl) <= KL_TOL, f"kernel KL {kl!r} != numpy {okl!r}"
-    pkl, pcx, pcy = t["proto"]["result"]
-    assert np.array_equal(pcx, ocx) and np.array_equal(pcy, ocy) and abs(pkl - okl) <= KL_TOL, "prototype differs"
 
     ns = {k: v["best"] / total * 1e9 for k, v in t.items()}
     speedup = ns["numpy"] / ns["streamdrift"]
@@ -359,10 +346,6 @@ def group_kernel(sz, ctx):
             ns["floor"], ns["range_only"] / ns["floor"], f"{ns['range_only'] / ns['floor']:.1f}x the floor"),
         row("kernel", "  of which fill_histogram (both sides)", ns["fill_only"], "ns/value", "np.sum over both arrays",
             ns["floor"], ns["fill_only"] / ns["floor"], f"{ns['fill_only'] / ns['floor']:.1f}x the floor"),
-        row("kernel", "proposal: same pass, prototype kernels (benchmarks/_proto_kernels.py)", ns["proto"], "ns/value",
-            "numpy (np.histogram on linspace edges)", ns["numpy"], ns["numpy"] / ns["proto"],
-            f"{ns['numpy'] / ns['proto']:.2f}x faster ({ns['streamdrift'] / ns['proto']:.2f}x the shipped kernels)",
-            note="not shipped; same counts asserted"),
     ]
     return rows
 
@@ -439,13 +422,6 @@ def group_compare(sz, ctx):
     )
     if has_stats:
         fns["compare_scan"] = lambda: compare(str(ref), str(cur), batch_size=batch_size, use_statistics=False)
-    import _proto_kernels as proto
-
-    def compare_proto():
-        with proto.patched():
-            return compare(str(ref), str(cur), batch_size=batch_size)
-
-    fns["compare_proto"] = compare_proto
     t = timed(fns, sz["repeats"])
     assert t["pyarrow"]["result"] == 2 * rows_n
     check_report(t["compare"]["result"], expected, "compare")
@@ -460,10 +436,6 @@ def group_compare(sz, ctx):
         r2 = t["compare_scan"]["best"] / base
         rows.append(row("compare", "same, use_statistics=False (two passes)", t["compare_scan"]["best"], "s",
                         "pyarrow iter_batches alone", base, r2, f"{r2:.2f}x of pyarrow"))
-    check_report(t["compare_proto"]["result"], expected, "compare with prototype kernels")
-    r3 = t["compare_proto"]["best"] / base
-    rows.append(row("compare", "proposal: compare() with the prototype kernels patched in", t["compare_proto"]["best"], "s",
-                    "pyarrow iter_batches alone", base, r3, f"{r3:.2f}x of pyarrow", note="not shipped"))
     ctx["batch_size"] = batch_size
     return rows
 
