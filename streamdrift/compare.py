@@ -73,13 +73,13 @@ def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, co
     combined = {f: ranges[ref][f] + ranges[cur][f] for f in features}
     hists = _count(ref, cur, features, combined, bins, batch_size, counter)
 
-    wrong = [f for f in features if _range_differs(combined[f], hists[ref][f].seen + hists[cur][f].seen)]
-    if wrong:
-        seen = {f: hists[ref][f].seen + hists[cur][f].seen for f in wrong}
-        redo = _count(ref, cur, wrong, seen, bins, batch_size, counter)
+    wrong = [f for f in features if not (hists[ref][f] + hists[cur][f]).spans_exactly()]
+    if wrong:  # statistics promised a range the data does not have: scan for the true one
+        for f, r in _scan_ranges(ref, cur, wrong, batch_size, counter).items():
+            combined[f] = r
+        redo = _count(ref, cur, wrong, combined, bins, batch_size, counter)
         for side in (ref, cur):
             hists[side].update(redo[side])
-        combined.update(seen)
 
     results = []
     for f in features:
@@ -94,8 +94,9 @@ def _binnable(r: Range) -> bool:
     return r.lo <= r.hi
 
 
-def _range_differs(assumed: Range, seen: Range) -> bool:
-    return not seen.empty and (assumed.lo, assumed.hi) != (seen.lo, seen.hi)
+def _scan_ranges(ref, cur, features, batch_size, counter) -> dict[str, Range]:
+    scanned = [counter.ranges(side, features, batch_size) for side in (ref, cur)]
+    return {f: scanned[0][f] + scanned[1][f] for f in features}
 
 
 def _count(ref, cur, features, ranges, bins, batch_size, counter):

@@ -77,11 +77,12 @@ class Histogram:
     """Exact int64 bin counts of a feature against fixed float64 edges.
 
     Values outside the edges go to the end bins and are counted in ``below``/``above``
-    (``out_of_range``); with edges from the combined range there are none.
-    ``seen`` is the Range of every value added, so a caller can check the edges it assumed.
+    (``out_of_range``); with edges from the combined range there are none. ``at_lo`` and
+    ``at_hi`` count values equal to the first and last edge, so ``spans_exactly()`` can tell
+    whether the edges are exactly the data's min and max without tracking them.
     """
 
-    __slots__ = ("edges", "counts", "below", "above", "seen")
+    __slots__ = ("edges", "counts", "count", "missing", "below", "above", "at_lo", "at_hi")
 
     def __init__(self, edges):
         edges = np.array(edges, dtype=np.float64)
@@ -90,9 +91,7 @@ class Histogram:
         edges.flags.writeable = False
         self.edges = edges
         self.counts = np.zeros(edges.size - 1, dtype=np.int64)
-        self.below = 0
-        self.above = 0
-        self.seen = Range()
+        self.count = self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
 
     @classmethod
     def for_range(cls, lo: float, hi: float, bins: int = BINS) -> "Histogram":
@@ -100,10 +99,13 @@ class Histogram:
         return cls(make_edges(lo, hi, bins))
 
     def update(self, values) -> "Histogram":
-        valid, missing, below, above, vmin, vmax = fill_histogram(values_array(values), self.edges, self.counts)
+        valid, missing, below, above, at_lo, at_hi = fill_histogram(values_array(values), self.edges, self.counts)
+        self.count += int(valid)
+        self.missing += int(missing)
         self.below += int(below)
         self.above += int(above)
-        self.seen._merge(vmin, vmax, valid, missing)
+        self.at_lo += int(at_lo)
+        self.at_hi += int(at_hi)
         return self
 
     @property
@@ -111,21 +113,18 @@ class Histogram:
         return self.counts.size
 
     @property
-    def count(self) -> int:
-        """Valid (finite) values counted."""
-        return self.seen.count
-
-    @property
-    def missing(self) -> int:
-        """NaN, +-inf and null values seen and left out."""
-        return self.seen.missing
-
-    @property
     def out_of_range(self) -> int:
         return self.below + self.above
 
+    def spans_exactly(self) -> bool:
+        """True when the finite values added have exactly the edges' ends as min and max."""
+        return self.count == 0 or (self.out_of_range == 0 and self.at_lo > 0 and self.at_hi > 0)
+
+    def _tallies(self):
+        return (self.count, self.missing, self.below, self.above, self.at_lo, self.at_hi)
+
     def _describe(self) -> str:
-        return f"[{self.edges[0]!r}, {self.edges[-1]!r}] in {self.bins} bins"
+        return f"[{float(self.edges[0])!r}, {float(self.edges[-1])!r}] in {self.bins} bins"
 
     def __iadd__(self, other: "Histogram") -> "Histogram":
         if not isinstance(other, Histogram):
@@ -135,9 +134,8 @@ class Histogram:
                 f"cannot add histograms with different edges: {self._describe()} and {other._describe()}"
             )
         self.counts += other.counts
-        self.below += other.below
-        self.above += other.above
-        self.seen += other.seen
+        for name, value in zip(Histogram._TALLIES, other._tallies()):
+            setattr(self, name, getattr(self, name) + value)
         return self
 
     def __add__(self, other: "Histogram") -> "Histogram":
@@ -149,9 +147,8 @@ class Histogram:
 
     def copy(self) -> "Histogram":
         out = Histogram.__new__(Histogram)
-        out.edges = self.edges
+        out.__setstate__(self.__getstate__())
         out.counts = self.counts.copy()
-        out.below, out.above, out.seen = self.below, self.above, self.seen.copy()
         return out
 
     def __eq__(self, other):
@@ -160,17 +157,25 @@ class Histogram:
         return (
             np.array_equal(self.edges, other.edges)
             and np.array_equal(self.counts, other.counts)
-            and (self.below, self.above, self.seen) == (other.below, other.above, other.seen)
+            and self._tallies() == other._tallies()
         )
 
     def __getstate__(self):
-        return (self.edges, self.counts, self.below, self.above, self.seen)
+        return (self.edges, self.counts, *self._tallies())
 
     def __setstate__(self, state):
-        edges, self.counts, self.below, self.above, self.seen = state
+        edges, self.counts, *tallies = state
+        for name, value in zip(Histogram._TALLIES, tallies):
+            setattr(self, name, value)
         edges = np.array(edges, dtype=np.float64)
         edges.flags.writeable = False
         self.edges = edges
 
     def __repr__(self):
-        return f"Histogram({self._describe()}, count={self.count}, missing={self.missing}, out_of_range={self.out_of_range})"
+        return (
+            f"Histogram({self._describe()}, count={self.count}, missing={self.missing}, "
+            f"out_of_range={self.out_of_range})"
+        )
+
+
+Histogram._TALLIES = ("count", "missing", "below", "above", "at_lo", "at_hi")
