@@ -91,8 +91,14 @@ class ColumnProfile:
         hist = Histogram(edges)
         counts, hist.below, hist.above = self.bin_counts(hist.edges)
         hist.counts[:] = counts
-        hist.seen = self.range
+        hist.count, hist.missing = self.count, self.missing
+        hist.at_lo, hist.at_hi = self.count_of(hist.edges[0]), self.count_of(hist.edges[-1])
         return hist
+
+    def count_of(self, value: float) -> int:
+        """How many profiled values equal ``value``."""
+        cum = self._cumulative()
+        return int(cum[np.searchsorted(self.values, value, "right")] - cum[np.searchsorted(self.values, value, "left")])
 
     def __eq__(self, other):
         if not isinstance(other, ColumnProfile):

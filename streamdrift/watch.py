@@ -115,11 +115,11 @@ class Problem:
 class Reference:
     """The reference side of every window: its range per feature and its counts for given edges."""
 
-    def __init__(self, name: str, schema: pa.Schema, profile: Profile | None = None, fixed: dict | None = None):
+    def __init__(self, name: str, schema: pa.Schema, profile: Profile | None = None, fixed=None):
         self.name = name
         self.schema = schema
         self.profile = profile
-        self.fixed = fixed or {}
+        self.fixed, self.ranges = fixed or ({}, {})
 
     @property
     def features(self) -> list[str]:
@@ -128,7 +128,7 @@ class Reference:
     def range(self, feature: str) -> Range:
         if self.profile is not None:
             return self.profile[feature].range
-        return self.fixed[feature].seen.copy()
+        return self.ranges[feature].copy()
 
     def histogram(self, feature: str, edges) -> Histogram:
         if self.profile is not None:
@@ -187,8 +187,8 @@ def reference_features(schema: pa.Schema, columns: list[str] | None, where: str)
     return features
 
 
-def _fixed_histograms(source: Source, features, bins, batch_size, threads) -> dict[str, Histogram]:
-    """Histograms of the reference on its own range: statistics or a scan for the range, then one count."""
+def _fixed_histograms(source: Source, features, bins, batch_size, threads):
+    """``(histograms, ranges)`` of the reference on its own range: statistics or a scan for the range, then one count."""
     with Counter(threads) as counter:
         known = {f: source.statistics_range(f) for f in features}
         scan = [f for f in features if known[f] is None]
@@ -196,12 +196,15 @@ def _fixed_histograms(source: Source, features, bins, batch_size, threads) -> di
         ranges.update({f: Range(*known[f]) for f in features if f not in ranges})
         hists = {f: Histogram(window_edges(ranges[f], bins)) for f in features}
         counter.fill(source, hists, batch_size)
-        wrong = [f for f in features if not hists[f].seen.empty and (hists[f].seen.lo, hists[f].seen.hi) != (ranges[f].lo, ranges[f].hi)]
-        if wrong:
-            redo = {f: Histogram(window_edges(hists[f].seen, bins)) for f in wrong}
+        wrong = [f for f in features if not hists[f].spans_exactly()]
+        if wrong:  # statistics promised a range the data does not have: scan for the true one
+            ranges.update(counter.ranges(source, wrong, batch_size))
+            redo = {f: Histogram(window_edges(ranges[f], bins)) for f in wrong}
             counter.fill(source, redo, batch_size)
             hists.update(redo)
-    return hists
+    for f in features:
+        ranges[f] = Range(ranges[f].lo, ranges[f].hi, hists[f].count, hists[f].missing)
+    return hists, ranges
 
 
 def window_edges(r: Range, bins: int):

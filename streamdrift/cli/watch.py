@@ -284,7 +284,7 @@ def cat_command(files, columns, batch_size):
 
     import pyarrow as pa
 
-    from streamdrift.io import FileSource, data_files
+    from streamdrift.io import FileSource, data_files, file_format, read_file
 
     if sys.stdout.isatty():
         raise click.UsageError("stdout is a terminal; pipe it into 'streamdrift watch -r REF -' or redirect it to a file")
@@ -303,7 +303,7 @@ def cat_command(files, columns, batch_size):
                 if writer is None:
                     schema = pa.schema([source.schema.field(n) for n in names])
                     writer = pa.ipc.new_stream(out, schema)
-                for batch in source.batches(names, batch_size):
+                for batch in read_file(path, file_format(path), names, batch_size):
                     if batch.schema != schema:
                         batch = _cast(batch, schema, path)
                     writer.write_batch(batch)

@@ -1,0 +1,306 @@
+"""``streamdrift watch``, ``cat`` and ``profile`` in real subprocesses: pipes, exit codes, signals."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+CMD = [sys.executable, "-m", "streamdrift"]
+ENV = {**os.environ, "PYTHONUNBUFFERED": "0"}
+
+
+def sd(*args, stdin=None, input=None, timeout=120):
+    return subprocess.run([*CMD, *map(str, args)], input=input, stdin=stdin, capture_output=True, timeout=timeout, env=ENV)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A reference and 4 part files whose second half drifts (age +6, income x1.15)."""
+    root = tmp_path_factory.mktemp("watch")
+    rng = np.random.default_rng(11)
+    n = 3000
+    ref = pa.table({"age": rng.normal(40, 10, n), "income": rng.normal(60000, 8000, n).round(),
+                    "name": ["x"] * n})
+    pq.write_table(ref, root / "ref.parquet", row_group_size=800)
+    parts = root / "parts"
+    parts.mkdir()
+    sizes = [700, 900, 800, 850]
+    paths = []
+    for i, size in enumerate(sizes):
+        age = rng.normal(40 + (6 if i >= 2 else 0), 10, size)
+        age[rng.random(size) < 0.02] = np.nan
+        income = rng.normal(60000, 8000, size).round() * (1.15 if i >= 2 else 1.0)
+        p = parts / f"part-{i}.parquet"
+        pq.write_table(pa.table({"age": age, "income": income, "name": ["y"] * size}), p, row_group_size=300)
+        paths.append(p)
+    return dict(root=root, ref=root / "ref.parquet", parts=parts, paths=paths, rows=sum(sizes))
+
+
+def records(stdout: bytes) -> list[dict]:
+    return [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
+
+
+def pipe(first: list, second: list, timeout=120):
+    """``first | second``; returns both CompletedProcess-like results."""
+    a = subprocess.Popen([*CMD, *map(str, first)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    b = subprocess.Popen([*CMD, *map(str, second)], stdin=a.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=ENV)
+    a.stdout.close()
+    out, err = b.communicate(timeout=timeout)
+    a_err = a.stderr.read()
+    a.wait(timeout=timeout)
+    return (a.returncode, a_err), (b.returncode, out, err)
+
+
+def test_cat_pipe_into_watch_counts_every_row(data):
+    (rc_a, err_a), (rc, out, err) = pipe(["cat", *data["paths"]],
+                                         ["watch", "-r", data["ref"], "-", "--window", "1000", "--format", "json"])
+    assert rc_a == 0, err_a
+    assert rc == 1, err
+    recs = records(out)
+    assert set(r["feature"] for r in recs) == {"age", "income"}
+    for feature in ("age", "income"):
+        mine = [r for r in recs if r["feature"] == feature]
+        assert sum(r["current_count"] + r["missing_current"] for r in mine) == data["rows"]
+        assert [r["window"] for r in mine] == list(range(len(mine)))
+        assert [r["partial"] for r in mine] == [False] * (len(mine) - 1) + [True]
+        assert mine[-1]["end_row"] == data["rows"]
+    assert sum(r["missing_current"] for r in recs) > 0
+    assert f"watched {data['rows']} rows in 4 windows" in err.decode()
+
+
+def test_json_keys(data):
+    r = sd("watch", "-r", data["ref"], data["parts"], "-w", "1000", "--format", "json")
+    rec = records(r.stdout)[0]
+    for key in ("feature", "kl", "drifted", "threshold", "reference_count", "current_count", "missing_reference",
+                "missing_current", "window", "start_row", "end_row", "partial"):
+        assert key in rec
+    assert (rec["window"], rec["start_row"], rec["end_row"], rec["partial"]) == (0, 0, 1000, False)
+    assert "out_of_range" not in rec
+    fixed = records(sd("watch", "-r", data["ref"], data["parts"], "--edges", "reference", "--format", "json").stdout)
+    assert all(isinstance(r["out_of_range"], int) for r in fixed)
+
+
+def test_window_kl_equals_compare_of_the_window(data, tmp_path):
+    r = sd("watch", "-r", data["ref"], data["parts"], "-w", "1200", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    recs = records(r.stdout)
+    whole = pa.concat_tables([pq.read_table(p) for p in data["paths"]])
+    for index in (0, 2):
+        mine = [x for x in recs if x["window"] == index]
+        start, end = mine[0]["start_row"], mine[0]["end_row"]
+        path = tmp_path / f"window{index}.parquet"
+        pq.write_table(whole.slice(start, end - start), path)
+        c = sd("compare", data["ref"], path, "--format", "json")
+        expected = {x["feature"]: x for x in records(c.stdout)}
+        for x in mine:
+            assert x["kl"] == expected[x["feature"]]["kl"]
+            assert x["current_count"] == expected[x["feature"]]["current_count"]
+            assert x["reference_count"] == expected[x["feature"]]["reference_count"]
+
+
+def test_text_output_and_quiet(data):
+    r = sd("watch", "-r", data["ref"], data["parts"], "-w", "1000")
+    lines = r.stdout.decode().splitlines()
+    assert r.returncode == 1
+    assert lines[0] == "window 0 rows 0-999: 0 of 2 features drifted"
+    assert lines[-3].startswith("window 3 rows 3000-3249 (partial): 2 of 2 features drifted")
+    assert lines[-2].startswith("Drifted: age (KL=") and lines[-1].startswith("Drifted: income (KL=")
+    q = sd("watch", "-r", data["ref"], data["parts"], "-w", "1000", "--quiet")
+    assert q.returncode == 1 and q.stderr == b""
+    assert q.stdout.decode().splitlines() == [x for x in lines if x.startswith("Drifted:")]
+    calm = sd("watch", "-r", data["ref"], data["paths"][0], data["paths"][1], "-w", "1000", "-t", "5")
+    assert calm.returncode == 0, calm.stderr
+    assert "Drifted" not in calm.stdout.decode()
+
+
+def test_saved_profile_gives_the_same_output(data, tmp_path):
+    prof = tmp_path / "ref.profile"
+    p = sd("profile", data["ref"], "-o", prof)
+    assert p.returncode == 0, p.stderr
+    assert "profiled 2 features" in p.stdout.decode() and "3000 rows" in p.stdout.decode()
+    a = sd("watch", "-r", data["ref"], data["parts"], "-w", "900", "--format", "json")
+    b = sd("watch", "-r", prof, data["parts"], "-w", "900", "--format", "json")
+    assert a.stdout == b.stdout and a.returncode == b.returncode == 1
+
+
+def test_parquet_on_stdin_is_spooled(data):
+    r = sd("watch", "-r", data["ref"], "-w", "500", "--format", "json", input=data["paths"][1].read_bytes())
+    assert r.returncode in (0, 1), r.stderr
+    assert sum(x["current_count"] + x["missing_current"] for x in records(r.stdout) if x["feature"] == "age") == 900
+
+
+def test_corrupt_file_in_a_directory_is_skipped_then_exit_2(data, tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    for p in data["paths"]:
+        (folder / p.name).write_bytes(p.read_bytes())
+    (folder / "part-1b.parquet").write_bytes(b"PAR1" + b"\0" * 100)
+    r = sd("watch", "-r", data["ref"], folder, "-w", "1000", "--format", "json")
+    err = r.stderr.decode()
+    assert r.returncode == 2
+    assert f"error: cannot read '{folder / 'part-1b.parquet'}'" in err and "(skipped)" in err
+    assert sum(x["current_count"] + x["missing_current"] for x in records(r.stdout) if x["feature"] == "age") == data["rows"]
+    strict = sd("watch", "-r", data["ref"], folder, "-w", "1000", "--strict", "--format", "json")
+    assert strict.returncode == 2
+    assert strict.stderr.decode().count("error:") == 1 and "part-1b.parquet" in strict.stderr.decode()
+    assert len(records(strict.stdout)) < len(records(r.stdout))
+
+
+def test_missing_column_names_file_and_column(data, tmp_path):
+    bad = tmp_path / "no-income.parquet"
+    pq.write_table(pq.read_table(data["paths"][0]).drop(["income"]), bad)
+    r = sd("watch", "-r", data["ref"], data["paths"][1], bad, "-w", "1000")
+    assert r.returncode == 2
+    assert f"column 'income' is missing from '{bad}'" in r.stderr.decode()
+    typed = tmp_path / "text-age.parquet"
+    pq.write_table(pa.table({"age": ["old"], "income": [1.0]}), typed)
+    r = sd("watch", "-r", data["ref"], typed)
+    assert r.returncode == 2 and f"column 'age' in '{typed}' has type string" in r.stderr.decode()
+
+
+def test_usage_errors_exit_2_with_one_line(data, tmp_path):
+    for args, message in [
+        (["watch", "-r", data["ref"], tmp_path / "nope.parquet"], "no such file"),
+        (["watch", "-r", data["ref"], "--follow", data["paths"][0]], "--follow watches one directory"),
+        (["watch", "-r", data["ref"], "-c", "zz", data["parts"]], "column 'zz' is not in reference"),
+        (["watch", "-r", data["ref"], "-w", "0", data["parts"]], "0 is not in the range"),
+        (["watch", data["parts"]], "Missing option '-r'"),
+    ]:
+        r = sd(*args)
+        assert r.returncode == 2, (args, r.stderr)
+        err = r.stderr.decode().strip()
+        assert len(err.splitlines()) == 1 and err.startswith("error:") and message in err, err
+
+
+def test_cat_schema_problems(data, tmp_path):
+    bad = tmp_path / "no-income.parquet"
+    pq.write_table(pq.read_table(data["paths"][0]).drop(["income"]), bad)
+    r = sd("cat", data["paths"][0], bad, stdin=subprocess.DEVNULL)
+    assert r.returncode == 2
+    assert f"column 'income' is missing from '{bad}'" in r.stderr.decode()
+    ints = tmp_path / "ints.parquet"
+    pq.write_table(pa.table({"age": pa.array([1, 2], pa.int64()), "income": [1.0, 2.0], "name": ["a", "b"]}), ints)
+    r = sd("cat", data["paths"][0], ints)
+    assert r.returncode == 0, r.stderr
+    table = pa.ipc.open_stream(r.stdout).read_all()
+    assert table.num_rows == 702 and table.schema.field("age").type == pa.float64()
+
+
+def test_broken_pipe_is_quiet(data):
+    a = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), str(data["parts"]), "-w", "3", "--format", "json"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    line = a.stdout.readline()
+    a.stdout.close()
+    err = a.stderr.read().decode()
+    assert a.wait(timeout=120) in (0, 1)
+    assert json.loads(line)["window"] == 0
+    assert "Traceback" not in err and "error" not in err.lower()
+    (rc_a, err_a), (rc_b, out, _) = pipe(["cat", *data["paths"]], ["watch", "-r", data["ref"], "-", "-w", "5"])
+    assert b"Traceback" not in err_a
+
+
+class Follow:
+    """``watch --follow`` on a directory in the background, its stdout collected line by line."""
+
+    def __init__(self, data, folder, *extra):
+        self.proc = subprocess.Popen(
+            [*CMD, "watch", "-r", str(data["ref"]), "--follow", str(folder), "--poll-interval", "0.05",
+             "-w", "1000", "--format", "json", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+        self.lines = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.append(json.loads(line))
+
+    def wait_for(self, predicate, timeout=60):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if predicate(self.lines):
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError(f"watch exited early: {self.proc.stderr.read().decode()}")
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; got {len(self.lines)} lines")
+
+    def stop(self, signum):
+        self.proc.send_signal(signum)
+        rc = self.proc.wait(timeout=60)
+        self.reader.join(10)
+        return rc, self.proc.stderr.read().decode()
+
+
+def age_rows(lines):
+    return sum(r["current_count"] + r["missing_current"] for r in lines if r["feature"] == "age")
+
+
+@pytest.mark.parametrize("signum, code, name", [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_follow_reads_new_files_once_and_stops_cleanly(data, tmp_path, signum, code, name):
+    folder = tmp_path / "incoming"
+    folder.mkdir()
+    w = Follow(data, folder)
+    first, second, third = data["paths"][:3]
+    (folder / first.name).write_bytes(first.read_bytes())
+    # A file appears half-written, then is finished: read once, whole.
+    half = second.read_bytes()
+    (folder / second.name).write_bytes(half[: len(half) // 2])
+    time.sleep(0.5)
+    (folder / second.name).write_bytes(half)
+    # A writer that renames a hidden temporary file into place.
+    (folder / ".tmp-part").write_bytes(third.read_bytes())
+    os.rename(folder / ".tmp-part", folder / third.name)
+    expected = sum(pq.read_metadata(p).num_rows for p in (first, second, third))
+    w.wait_for(lambda lines: age_rows(lines) >= expected // 1000 * 1000)
+    time.sleep(0.3)
+    rc, err = w.stop(signum)
+    assert rc == code, err
+    assert age_rows(w.lines) == expected  # the partial last window is reported on stop
+    assert w.lines[-1]["partial"] is True
+    assert f"stopped by {name}: watched {expected} rows" in err
+    assert "Traceback" not in err
+
+
+def test_watch_help_is_light():
+    r = subprocess.run([sys.executable, "-X", "importtime", "-m", "streamdrift", "watch", "--help"],
+                       capture_output=True, timeout=120, env=ENV)
+    assert r.returncode == 0
+    assert b"--window" in r.stdout and b"Memory:" in r.stdout
+    modules = {line.split("|")[-1].strip() for line in r.stderr.decode().splitlines() if "|" in line}
+    for heavy in ("pandas", "anthropic", "grader", "streamdrift.watch", "streamdrift.profile"):
+        assert heavy not in modules, heavy
+
+
+def test_progress_line_only_on_a_terminal(data):
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), str(data["parts"]), "-w", "1000",
+                             "--batch-size", "100"], stdout=subprocess.PIPE, stderr=slave, env=ENV)
+    os.close(slave)
+    out, _ = proc.communicate(timeout=120)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    tty_err = b"".join(chunks).decode()
+    assert "watched 3250 rows" in tty_err
+    piped = sd("watch", "-r", data["ref"], data["parts"], "-w", "1000", "--batch-size", "100")
+    assert "rows/s" not in piped.stderr.decode()
+    assert out == piped.stdout
