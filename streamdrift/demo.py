@@ -31,3 +31,38 @@ def write_example(out: Path, rows: int = 2000, seed: int = 42) -> tuple[Path, Pa
     pq.write_table(reference, paths[0])
     pq.write_table(current, paths[1])
     return paths
+
+
+def stream_tables(parts: int = 8, rows_per_part: int = 5000, reference_rows: int = 20000, seed: int = 7):
+    """A reference and a stream of ``parts`` tables whose second half drifts like the example.
+
+    The first half is drawn from the reference's distribution; from part ``parts // 2`` on,
+    age shifts by N(5, 2) and income grows by 10%, as in ``example_tables``.
+    """
+    rng = np.random.RandomState(seed)
+
+    def draw(n):
+        return rng.normal(40, 10, n), rng.normal(60000, 8000, n), rng.normal(170, 7, n)
+
+    age, income, height = draw(reference_rows)
+    reference = pa.table({"age": age, "income": income, "height": height})
+    stream = []
+    for i in range(parts):
+        age, income, height = draw(rows_per_part)
+        if i >= parts // 2:
+            age = age + rng.normal(5, 2, rows_per_part)
+            income = income * 1.1
+        stream.append(pa.table({"age": age, "income": income, "height": height}))
+    return reference, stream
+
+
+def write_stream(out: Path, parts: int = 8, rows_per_part: int = 5000, seed: int = 7) -> tuple[Path, Path]:
+    """Write ``stream-reference.parquet`` and ``stream/part-NNN.parquet`` into ``out``; return both paths."""
+    out.mkdir(parents=True, exist_ok=True)
+    reference, stream = stream_tables(parts, rows_per_part, seed=seed)
+    ref_path, folder = out / "stream-reference.parquet", out / "stream"
+    folder.mkdir(exist_ok=True)
+    pq.write_table(reference, ref_path)
+    for i, table in enumerate(stream):
+        pq.write_table(table, folder / f"part-{i:03d}.parquet")
+    return ref_path, folder

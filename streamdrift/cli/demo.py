@@ -8,7 +8,10 @@ import click
 
 from streamdrift.cli import EXIT_OK, cli, emit
 from streamdrift.cli.compare import compare_command
-from streamdrift.demo import write_example
+from streamdrift.cli.watch import watch_command
+from streamdrift.demo import write_example, write_stream
+
+STREAM_PARTS, STREAM_ROWS = 8, 5000
 
 
 @cli.command("demo")
@@ -16,10 +19,12 @@ from streamdrift.demo import write_example
               help="Keep the demo data in this directory [default: a temporary one, removed afterwards].")
 @click.pass_context
 def demo_command(ctx, out):
-    """Write a seeded reference and a drifted current Parquet file, and compare them.
+    """Write a seeded reference and a drifted current Parquet file, compare them, then watch a stream.
 
     The data is the original task's example (2,000 rows of age, income, height): age
     shifts by about +5 and income by +10%, height stays; so age and income drift.
+    Then a stream of Parquet part files whose second half shifts the same way is
+    watched window by window: quiet windows turn into drifted ones.
     """
     with tempfile.TemporaryDirectory(prefix="streamdrift-demo-") as tmp:
         folder = out if out is not None else Path(tmp)
@@ -28,4 +33,12 @@ def demo_command(ctx, out):
         emit(f"$ streamdrift compare {shlex.quote(str(ref))} {shlex.quote(str(cur))}", flush=True)
         code = ctx.invoke(compare_command, reference=str(ref), current=str(cur))
         emit(f"# exit status {code}: 1 means some feature drifted (0: none, 2: error)")
+        emit()
+        ref, stream = write_stream(folder, STREAM_PARTS, STREAM_ROWS)
+        emit(f"# wrote a stream of {STREAM_PARTS} part files of {STREAM_ROWS:,} rows to {stream}; "
+             "from the middle on, age and income shift")
+        emit(f"$ streamdrift watch -r {shlex.quote(str(ref))} {shlex.quote(str(stream))} --window {STREAM_ROWS}",
+             flush=True)
+        code = ctx.invoke(watch_command, sources=(str(stream),), references=(str(ref),), window=STREAM_ROWS)
+        emit(f"# exit status {code}: the first windows are quiet, the later ones drifted")
     return EXIT_OK

@@ -304,3 +304,14 @@ def test_progress_line_only_on_a_terminal(data):
     piped = sd("watch", "-r", data["ref"], data["parts"], "-w", "1000", "--batch-size", "100")
     assert "rows/s" not in piped.stderr.decode()
     assert out == piped.stdout
+
+
+def test_demo_shows_quiet_windows_turning_into_drift(tmp_path):
+    r = sd("demo", "--out", tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.decode().splitlines()
+    windows = [x for x in lines if x.startswith("window ")]
+    assert len(windows) == 8
+    assert all(x.endswith(": 0 of 3 features drifted") for x in windows[:4])
+    assert all(x.endswith(": 2 of 3 features drifted") for x in windows[4:])
+    assert len(list((tmp_path / "stream").glob("part-*.parquet"))) == 8
