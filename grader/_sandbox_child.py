@@ -40,6 +40,7 @@ PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MAX_ITEMS = 10_000
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
 
 _libc = None
 
@@ -79,8 +80,9 @@ def _blocked_ancestor(path: str) -> tuple[str, str] | None:
     return None
 
 
-def _private_mounts(paths) -> list[str]:
-    """In a new mount namespace: a fresh /proc, and the Python installation reachable by others.
+def _private_mounts(paths, workdir: str) -> list[str]:
+    """In a new mount namespace: a fresh /proc, the Python installation reachable by others,
+    private /tmp, /var/tmp and /dev/shm.
 
     When the interpreter lives under a directory only root may enter (``/root/.pyenv``), that
     directory is covered by an empty tmpfs holding only the needed subtree, so an
@@ -101,7 +103,36 @@ def _private_mounts(paths) -> list[str]:
             os.close(keep)
     if _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC):
         done.append("proc")
+    for shared in SHARED_WRITABLE:
+        if _private_tmpfs(shared, workdir):
+            done.append(f"tmpfs:{shared}")
     return done
+
+
+def _private_tmpfs(shared: str, workdir: str) -> bool:
+    """Cover a world-writable directory with a small private tmpfs (keeping ``workdir`` if inside).
+
+    Whatever the job writes there vanishes with its mount namespace, and it cannot see or
+    touch other processes' temporary files.
+    """
+    try:
+        if not os.path.isdir(shared) or not os.stat(shared).st_mode & 0o002:
+            return False
+    except OSError:
+        return False
+    inside = os.path.dirname(os.path.realpath(workdir)) == os.path.realpath(shared)
+    keep = os.open(workdir, os.O_PATH | os.O_CLOEXEC) if inside else None
+    try:
+        if not _mount("tmpfs", shared, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m"):
+            return False
+        if keep is not None:
+            target = os.path.join(shared, os.path.basename(workdir))
+            os.mkdir(target, 0o700)
+            return _mount(f"/proc/self/fd/{keep}", target, None, MS_BIND)
+        return True
+    finally:
+        if keep is not None:
+            os.close(keep)
 
 
 def _python_paths() -> list[str]:
@@ -243,7 +274,7 @@ def confine(job: dict, result_fd: int) -> dict:
             _mirror_exit(status, result_fd)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if "mount" in info["namespaces"] and "pid" in info["namespaces"]:
-        info["mounts"] = _private_mounts(_python_paths())
+        info["mounts"] = _private_mounts(_python_paths(), workdir)
     if uid is not None and any(map(_blocked_ancestor, _python_paths())) and not any(
         m.startswith("tmpfs:") for m in info["mounts"]
     ):

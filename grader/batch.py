@@ -94,7 +94,7 @@ class _Worker:
                 except (EOFError, OSError, ValueError):
                     self.alive = False
 
-            bufs, truncated, _ = collect(
+            bufs, truncated, _, exited = collect(
                 {"stdout": pipes[0][0], "stderr": pipes[1][0], "result": pipes[2][0]},
                 self.sock.fileno(),
                 on_exit,
@@ -112,6 +112,8 @@ class _Worker:
             raise WorkerError(f"the grader worker failed: {exc}") from None
         finally:
             remove_workdir(workdir)
+        if not exited:
+            self.alive = False  # the worker never reported the end: it is not trusted again
         status = ended["status"]
         exit_code = os.waitstatus_to_exitcode(status) if isinstance(status, int) else None
         events, garbage = parse_events(bytes(bufs["result"]))

@@ -57,7 +57,7 @@ DETAIL_OF = {
     ("bins", 10): "uses 10 bins",
     ("bins", 19): "uses 19 bins (linspace(lo, hi, 20) edges)",
     ("bins", 21): "uses 21 bins (linspace(lo, hi, 22) edges)",
-    ("missing", "rows_dropped"): "drops whole rows with a missing value in any column",
+    ("missing", "rows_dropped"): "drops whole rows with a NaN in any column (DataFrame.dropna())",
     ("missing", "filled_with_zero"): "fills missing values with 0",
 }
 
@@ -128,7 +128,7 @@ def variant_kls(case: Case, variant: dict, cache: dict | None = None) -> dict[st
     rows = None
     if variant["missing"] == "rows_dropped":
         rows = tuple(
-            np.all([np.isfinite(np.asarray(side[c], dtype=np.float64)) for c in case.columns], axis=0)
+            np.all([~np.isnan(np.asarray(side[c], dtype=np.float64)) for c in case.columns], axis=0)
             for side in (case.old, case.new)
         )
     out = {}

@@ -159,7 +159,7 @@ def grade_code(
     reported = {}
     for event in raw.events:
         if event.get("event") == "case" and isinstance(event.get("name"), str):
-            reported.setdefault(event["name"], event)
+            reported[event["name"]] = event  # the last one: the harness reports after the call returns
     started_cases = {e.get("name") for e in raw.events if e.get("event") == "case_start"}
     ending_code, ending_words = _ending(raw)
     if not started_cases and ending_code == "crash" and raw.last("done") is None:

@@ -42,6 +42,7 @@ from pathlib import Path
 CHILD_SCRIPT = str(Path(__file__).with_name("_sandbox_child.py"))
 RESULT_LIMIT = 8_000_000
 EXIT_GRACE_S = 1.0
+KILL_WAIT_S = 10.0
 MAX_CODE_CHARS = 1_000_000
 
 
@@ -128,40 +129,47 @@ def _kill_group(pgid: int) -> None:
 
 
 def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kill, limits: dict[str, int]):
-    """Read ``streams`` (name -> fd) until they close, keeping ``limits[name]`` bytes of each.
+    """Read ``streams`` (name -> fd) until they close and the child has ended.
 
+    Keeps ``limits[name]`` bytes of each stream and discards the rest as it arrives.
     ``exit_fd`` becomes readable when the child has ended; ``on_exit()`` is then called
     (it must kill what the child left). At ``deadline`` ``kill()`` is called. After the
     child ended, pipes still held open elsewhere are abandoned after a short grace.
-    Returns ``(buffers, truncated, timed_out)``. Closes the stream fds, not ``exit_fd``.
+    Returns ``(buffers, truncated, timed_out, exited)``; ``exited`` is False only when the
+    end was never signalled even after the kill. Closes the stream fds, not ``exit_fd``.
     """
     sel = selectors.DefaultSelector()
     bufs = {name: bytearray() for name in streams}
     truncated = False
     timed_out = False
     ended_at = None
+    killed_at = None
     try:
         for name, fd in streams.items():
             os.set_blocking(fd, False)
             sel.register(fd, selectors.EVENT_READ, name)
         sel.register(exit_fd, selectors.EVENT_READ, None)
         open_streams = len(streams)
-        while open_streams:
+        while open_streams or ended_at is None:
             now = time.monotonic()
-            limit = deadline if ended_at is None else ended_at + EXIT_GRACE_S
+            if ended_at is not None:
+                limit = ended_at + EXIT_GRACE_S
+            elif killed_at is not None:
+                limit = killed_at + KILL_WAIT_S
+            else:
+                limit = deadline
             if now >= limit:
-                if ended_at is not None:
+                if ended_at is not None or killed_at is not None:
                     break
                 timed_out = True
                 kill()
-                ended_at = now
+                killed_at = now
                 continue
             for key, _ in sel.select(timeout=limit - now):
                 if key.data is None:
                     sel.unregister(exit_fd)
                     on_exit()
-                    if ended_at is None:
-                        ended_at = time.monotonic()
+                    ended_at = time.monotonic()
                     continue
                 try:
                     chunk = os.read(key.fd, 65536)
@@ -186,7 +194,7 @@ def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kil
                 os.close(fd)
             except OSError:
                 pass
-    return bufs, truncated, timed_out
+    return bufs, truncated, timed_out, ended_at is not None
 
 
 def make_workdir() -> str:
@@ -235,7 +243,7 @@ def run_spawn(job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
             pass
         pidfd = os.pidfd_open(proc.pid)
         try:
-            bufs, truncated, timed_out = collect(
+            bufs, truncated, timed_out, _ = collect(
                 {"stdout": proc.stdout.fileno(), "stderr": proc.stderr.fileno(), "result": r_res},
                 pidfd,
                 lambda: _kill_group(proc.pid),  # ended but not reaped yet: the pgid cannot be reused

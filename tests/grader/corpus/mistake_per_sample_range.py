@@ -1,0 +1,22 @@
+import numpy as np
+
+# Corpus: each sample binned on its own range.
+
+
+def detect_drift(old_df, new_df, threshold=0.1):
+    eps = 1e-10
+    result = {}
+    for col in old_df.columns:
+        x = old_df[col].to_numpy(dtype=np.float64)
+        x = x[np.isfinite(x)]
+        y = new_df[col].to_numpy(dtype=np.float64)
+        y = y[np.isfinite(y)]
+        cx, _ = np.histogram(x, bins=np.linspace(x.min(), x.max(), 21))
+        cy, _ = np.histogram(y, bins=np.linspace(y.min(), y.max(), 21))
+        p = (cx + eps) / np.sum(cx + eps)
+        q = (cy + eps) / np.sum(cy + eps)
+        kl = float(np.sum(p * np.log(p / q)))
+        result[col] = kl
+        if kl > threshold:
+            print(f"Drifted: {col} (KL={kl:.4f})")
+    return result
