@@ -21,8 +21,8 @@ class Range:
     __slots__ = ("lo", "hi", "count", "missing")
 
     def __init__(self, lo: float = math.inf, hi: float = -math.inf, count: int = 0, missing: int = 0):
-        self.lo = float(lo)
-        self.hi = float(hi)
+        self.lo = float(lo) + 0.0  # + 0.0 turns -0.0 into 0.0: merge order must not pick the sign
+        self.hi = float(hi) + 0.0
         self.count = int(count)
         self.missing = int(missing)
 
@@ -32,8 +32,8 @@ class Range:
         return self
 
     def _merge(self, lo, hi, count, missing):
-        self.lo = min(self.lo, float(lo))
-        self.hi = max(self.hi, float(hi))
+        self.lo = min(self.lo, float(lo) + 0.0)
+        self.hi = max(self.hi, float(hi) + 0.0)
         self.count += int(count)
         self.missing += int(missing)
 
