@@ -154,7 +154,7 @@ import os, sys
 pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 with open(sys.argv[1], 'w') as f:
-    f.write('%d %d' % (os.waitstatus_to_exitcode(status), usage.ru_maxrss))
+    f.write('%d %d %r' % (os.waitstatus_to_exitcode(status), usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
 """
 
 
@@ -176,11 +176,12 @@ def run_measured(cmd: list[str], stdout_path=None, timeout=1800, ok_codes=(0, 1)
         stderr = err.read_text(errors="replace")
         if proc.returncode != 0 or not report.exists():
             raise RuntimeError(f"launcher failed ({proc.returncode}): {stderr.strip()[-800:]}")
-        code, maxrss = map(int, report.read_text().split())
+        code, maxrss, cpu = report.read_text().split()
+        code, maxrss, cpu = int(code), int(maxrss), float(cpu)
     if code not in ok_codes:
         raise RuntimeError(f"exit {code} from {' '.join(map(str, cmd[3:]))}: {stderr.strip()[-800:]}")
     # ru_maxrss is in KiB on Linux.
-    return dict(wall=wall, code=code, rss_mib=maxrss / 1024, stderr=stderr)
+    return dict(wall=wall, code=code, rss_mib=maxrss / 1024, cpu=cpu, stderr=stderr)
 
 
 def cli_available(*sub) -> bool:
@@ -614,6 +615,9 @@ def group_watch(sz, ctx):
                     + (" (saved profile)" if profiled else " (Parquet reference)"), wt, "s",
                     "pyarrow iterate same parts (subprocess)", bt, r, f"{r:.2f}x of pyarrow", "<= 1.3x", r <= 1.3,
                     samples=dict(watch=[x["wall"] for x in w], pyarrow=[x["wall"] for x in b])))
+    wc, bc = min(x["cpu"] for x in w), min(x["cpu"] for x in b)
+    rows.append(row("watch", "  same, CPU seconds (user + sys, info)", wc, "s", "pyarrow iterate same parts", bc,
+                    wc / bc, f"{wc / bc:.2f}x of pyarrow"))
     big_rss = min(x["rss_mib"] for x in w)
     g = big_rss / small["rss_mib"]
     rows.append(row("watch", f"`watch` peak RSS, {n / 1e6:g}M rows (10x) vs {n / 10e6:g}M rows (1x)", big_rss, "MiB",
