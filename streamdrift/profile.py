@@ -32,28 +32,49 @@ _TABLE_SCHEMA = pa.schema(
         ("feature", pa.string()),
         ("missing", pa.int64()),
         ("values", pa.large_list(pa.float64())),
-        ("counts", pa.large_list(pa.int64())),
+        ("cumulative", pa.large_list(pa.int64())),
     ]
 )
 
 
 class ColumnProfile:
-    """One column: sorted distinct finite values, their int64 counts, and the missing count."""
+    """One column: sorted distinct finite values, their int64 counts, and the missing count.
 
-    __slots__ = ("values", "counts", "missing", "_cum")
+    Counts are held as their running sum (``cumulative[k]`` values lie below ``values[k]``),
+    which is all the binary search needs, so a loaded profile is used without a pass over it.
+    """
+
+    __slots__ = ("values", "cumulative", "missing")
 
     def __init__(self, values: np.ndarray, counts: np.ndarray, missing: int):
+        counts = np.asarray(counts, dtype=np.int64)
+        cumulative = np.zeros(counts.size + 1, dtype=np.int64)
+        np.cumsum(counts, out=cumulative[1:])
+        self._set(values, cumulative, missing)
+
+    @classmethod
+    def from_cumulative(cls, values: np.ndarray, cumulative: np.ndarray, missing: int) -> "ColumnProfile":
+        out = cls.__new__(cls)
+        out._set(values, cumulative, missing)
+        return out
+
+    def _set(self, values, cumulative, missing):
         self.values = np.asarray(values, dtype=np.float64)
-        self.counts = np.asarray(counts, dtype=np.int64)
-        if self.values.shape != self.counts.shape or self.values.ndim != 1:
-            raise ValueError(f"values and counts must be 1-D of one length, got {self.values.shape} and {self.counts.shape}")
+        self.cumulative = np.asarray(cumulative, dtype=np.int64)
+        if self.values.ndim != 1 or self.cumulative.shape != (self.values.size + 1,):
+            raise ValueError(
+                f"values must be 1-D with one more running count, got {self.values.shape} and {self.cumulative.shape}"
+            )
         self.missing = int(missing)
-        self._cum = None
+
+    @property
+    def counts(self) -> np.ndarray:
+        return np.diff(self.cumulative)
 
     @property
     def count(self) -> int:
         """Finite values profiled."""
-        return int(self._cumulative()[-1])
+        return int(self.cumulative[-1])
 
     @property
     def distinct(self) -> int:
@@ -65,17 +86,10 @@ class ColumnProfile:
             return Range(missing=self.missing)
         return Range(self.values[0], self.values[-1], self.count, self.missing)
 
-    def _cumulative(self) -> np.ndarray:
-        if self._cum is None:
-            cum = np.zeros(self.counts.size + 1, dtype=np.int64)
-            np.cumsum(self.counts, out=cum[1:])
-            self._cum = cum
-        return self._cum
-
     def bin_counts(self, edges) -> tuple[np.ndarray, int, int]:
         """``(counts, below, above)`` for ``edges``, exactly as ``Histogram(edges)`` counts them."""
         edges = _check_edges(edges)
-        cum = self._cumulative()
+        cum = self.cumulative
         pos = np.empty(edges.size, dtype=np.intp)
         pos[:-1] = np.searchsorted(self.values, edges[:-1], side="left")
         pos[-1] = np.searchsorted(self.values, edges[-1], side="right")
@@ -97,7 +111,7 @@ class ColumnProfile:
 
     def count_of(self, value: float) -> int:
         """How many profiled values equal ``value``."""
-        cum = self._cumulative()
+        cum = self.cumulative
         return int(cum[np.searchsorted(self.values, value, "right")] - cum[np.searchsorted(self.values, value, "left")])
 
     def __eq__(self, other):
@@ -106,7 +120,7 @@ class ColumnProfile:
         return (
             self.missing == other.missing
             and np.array_equal(self.values, other.values)
-            and np.array_equal(self.counts, other.counts)
+            and np.array_equal(self.cumulative, other.cumulative)
         )
 
     def __repr__(self):
@@ -218,7 +232,7 @@ class Profile:
         names = self.features
         missing = [self.columns[f].missing for f in names]
         values = _large_list([self.columns[f].values for f in names], pa.float64())
-        counts = _large_list([self.columns[f].counts for f in names], pa.int64())
+        counts = _large_list([self.columns[f].cumulative for f in names], pa.int64())
         meta = {
             _META_KEY: json.dumps({"format": FORMAT, "version": VERSION, "source": self.source, "rows": self.rows}),
             _SCHEMA_KEY: base64.b64encode(self.schema.serialize().to_pybytes()),
@@ -254,12 +268,13 @@ class Profile:
                 f"{VERSION}: re-create it with 'streamdrift profile'"
             )
         schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(table.schema.metadata[_SCHEMA_KEY])))
-        table = table.combine_chunks()
+        if any(c.num_chunks > 1 for c in table.columns):
+            table = table.combine_chunks()
         names = table.column("feature").to_pylist()
         missing = table.column("missing").to_pylist()
         values = _unpack(table.column("values").chunk(0) if table.num_rows else None, names)
-        counts = _unpack(table.column("counts").chunk(0) if table.num_rows else None, names)
-        columns = {n: ColumnProfile(v, c, m) for n, v, c, m in zip(names, values, counts, missing)}
+        cumulative = _unpack(table.column("cumulative").chunk(0) if table.num_rows else None, names)
+        columns = {n: ColumnProfile.from_cumulative(*c) for n, *c in zip(names, values, cumulative, missing)}
         return cls(columns, schema, info.get("source", ""), info.get("rows", 0))
 
     def __repr__(self):
