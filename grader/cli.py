@@ -39,6 +39,16 @@ def prompt_command() -> None:
     click.echo(task_prompt(), nl=False)
 
 
+@cli.command("reasons")
+def reasons_command() -> None:
+    """List the reason codes a verdict can carry, with what each means."""
+    from grader.checks import REASONS
+
+    width = max(map(len, REASONS))
+    for code, text in REASONS.items():
+        click.echo(f"{code:<{width}}  {text}")
+
+
 def _text_line(graded) -> str:
     r = graded.result
     verdict = "PASS" if r.passed else "FAIL"

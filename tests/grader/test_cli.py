@@ -1,0 +1,93 @@
+"""streamdrift-grader as a user runs it: real subprocesses, real files, exit codes, exact text."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CORPUS = Path(__file__).with_name("corpus")
+GRADER = [sys.executable, "-c", "from grader.cli import main; main()"]
+
+
+def run(*args, **kw):
+    return subprocess.run(GRADER + [str(a) for a in args], capture_output=True, text=True, timeout=600, **kw)
+
+
+def test_prompt_prints_the_task():
+    r = run("prompt")
+    assert r.returncode == 0
+    from grader import task_prompt
+
+    assert r.stdout == task_prompt()
+
+
+def test_grade_files_responses_and_json_lines(tmp_path):
+    jsonl = tmp_path / "answers.jsonl"
+    jsonl.write_text(
+        json.dumps({"id": "good", "code": (CORPUS / "ok_numpy.py").read_text()}) + "\n"
+        + json.dumps({"id": "none", "code": None}) + "\n"
+        + json.dumps({"id": "resp", "format": "response", "code": (CORPUS / "response_ok.md").read_text()}) + "\n"
+    )
+    r = run("grade", CORPUS / "mistake_log2.py", CORPUS / "response_no_code.md", jsonl,
+            "--format", "json", "--jobs", "2", "--timeout", "30")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    by = {row["submission"].split("/")[-1]: row for row in rows}
+    assert sorted(by) == ["answers.jsonl:1:good", "answers.jsonl:2:none", "answers.jsonl:3:resp",
+                          "mistake_log2.py", "response_no_code.md"]
+    assert by["answers.jsonl:1:good"]["passed"] and by["answers.jsonl:3:resp"]["score"] == 1.0
+    assert by["answers.jsonl:2:none"]["reasons"] == ["no_code"]
+    assert by["mistake_log2.py"]["reasons"] == ["kl_mismatch", "wrong_log_base"]
+    assert "pass rate 40.0% (2/5)" in r.stderr  # with --format json the summary goes to stderr
+
+
+def test_grade_text_summary_of_a_directory(tmp_path):
+    for name in ("ok_pure_python.py", "mistake_reversed_direction.py", "syntax_error.py"):
+        (tmp_path / name).write_text((CORPUS / name).read_text())
+    (tmp_path / "notes.csv").write_text("ignored")
+    r = run("grade", tmp_path, "--jobs", "1", "--verbose", "--seed", "5", "--tolerance", "1e-9")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("FAIL  0.000") and lines[0].endswith("mistake_reversed_direction.py  "
+                                                                      "[kl_mismatch, reversed_direction]")
+    assert "    reversed_direction: computes KL(new || old); the task asks for KL(old || new)" in lines
+    assert any(line.startswith("PASS  1.000") and line.endswith("ok_pure_python.py") for line in lines)
+    assert "pass rate 33.3% (1/3), mean score 0.333" in r.stdout
+    assert any(line.startswith("  syntax_error ") and line.split()[1] == "1" for line in lines)
+    assert "slowest:" in lines
+
+
+@pytest.mark.parametrize("args, message", [
+    (["grade", "missing.py"], "error: missing.py: no such file or directory\n"),
+    (["grade", "--jobs", "0", "x.py"], "error: Invalid value for '--jobs' / '-j': 0 is not in the range x>=1.\n"),
+    (["grade"], "error: Missing argument 'PATHS...'.\n"),
+])
+def test_usage_errors_are_one_line_exit_2(args, message):
+    r = run(*args)
+    assert (r.returncode, r.stderr, r.stdout) == (2, message, "")
+
+
+def test_bad_json_lines_and_empty_directory(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"code": "x = 1"}\nnot json\n')
+    r = run("grade", bad)
+    assert r.returncode == 2 and r.stderr.startswith(f"error: {bad}:2: not JSON") and r.stderr.count("\n") == 1
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    r = run("grade", empty)
+    assert r.returncode == 2 and r.stderr.startswith("error: no submissions found")
+
+
+def test_debug_shows_the_traceback():
+    r = run("--debug", "grade", "missing.py")
+    assert r.returncode == 2 and "Traceback" in r.stderr and r.stderr.endswith("error: missing.py: no such file or directory\n")
+
+
+def test_reasons_lists_every_code():
+    from grader import REASONS
+
+    r = run("reasons")
+    assert r.returncode == 0
+    assert [line.split()[0] for line in r.stdout.splitlines()] == list(REASONS)

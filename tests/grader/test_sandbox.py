@@ -1,0 +1,151 @@
+"""run_code: real child processes, real files, the limits and the isolation it claims."""
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import run_code
+
+
+def test_output_error_and_exit_code():
+    r = run_code("import sys\nprint('out')\nprint('err', file=sys.stderr)\n1/0")
+    assert r.stdout == "out\n"
+    assert r.stderr.startswith("err\nTraceback")
+    assert "_sandbox_child" not in r.stderr  # only the submission's frames are shown
+    assert r.error == "ZeroDivisionError: division by zero"
+    assert (r.exit_code, r.timed_out, r.memory_exceeded, r.truncated) == (1, False, False, False)
+    assert set(r.to_dict()) >= {"stdout", "stderr", "error", "timed_out", "memory_exceeded", "exit_code",
+                                "duration_s", "truncated"}
+
+
+def test_clean_run_and_sys_exit_codes():
+    assert run_code("x = 1").error is None
+    r = run_code("import sys; sys.exit(3)")
+    assert (r.exit_code, r.error) == (3, "SystemExit: 3")
+    assert run_code("import os; os._exit(5)").exit_code == 5
+    assert run_code("def f(:\n pass").error.startswith("SyntaxError")
+
+
+def test_timeout_kills_everything_it_started():
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    os.execv('/bin/sleep', ['sleep', '4343.5'])\n"
+        "while True: pass\n"
+    )
+    r = run_code(code, timeout_s=1.5)
+    assert r.timed_out and r.exit_code == -9 and "timed out" in r.error
+    assert not any("4343.5" in p for p in _cmdlines())
+
+
+def test_memory_limit():
+    r = run_code("x = bytearray(3 * 1024**3)", memory_mb=512)
+    assert r.memory_exceeded and r.error.startswith("MemoryError")
+
+
+def test_output_is_capped_while_it_arrives():
+    r = run_code("import sys\nfor _ in range(200): sys.stdout.write('x' * 100_000)", output_limit=1000)
+    assert r.truncated and r.stdout == "x" * 1000 and r.error is None
+
+
+def test_empty_private_working_directory_removed_afterwards():
+    r = run_code("import os; print(os.getcwd()); print(os.listdir('.')); open('left.txt', 'w').write('x')")
+    cwd, listing = r.stdout.splitlines()
+    assert listing == "[]"
+    assert not os.path.exists(cwd)
+
+
+def test_minimal_environment():
+    os.environ["STREAMDRIFT_TEST_SECRET"] = "s3cret"
+    try:
+        r = run_code("import os; print(sorted(os.environ))")
+    finally:
+        del os.environ["STREAMDRIFT_TEST_SECRET"]
+    assert "STREAMDRIFT_TEST_SECRET" not in r.stdout and "PATH" in r.stdout
+
+
+root_only = pytest.mark.skipif(os.geteuid() != 0, reason="namespaces and a fresh uid need root")
+
+
+@root_only
+def test_isolation_as_root():
+    # next to the project (the sandbox gets a private /tmp, so a secret there would just be absent)
+    secret = Path(tempfile.mkdtemp(dir=Path(__file__).parent, prefix=".secret-")) / "secret.txt"
+    secret.write_text("hidden")
+    secret.chmod(0o600)
+    target = Path(__file__).resolve().parents[2] / "grader" / "checks.py"
+    code = (
+        "import os, socket\n"
+        f"for op in (lambda: open({str(secret)!r}).read(), lambda: open({str(target)!r}, 'a'),\n"
+        "           lambda: socket.create_connection(('127.0.0.1', 22), timeout=1),\n"
+        "           lambda: open('/proc/1/environ').read()):\n"
+        "    try:\n"
+        "        op(); print('allowed')\n"
+        "    except OSError as e:\n"
+        "        print(type(e).__name__)\n"
+        "print(os.getuid() != 0, os.getpid(), sorted(p for p in os.listdir('/proc') if p.isdigit()))\n"
+    )
+    try:
+        r = run_code(code)
+    finally:
+        secret.unlink()
+        secret.parent.rmdir()
+    lines = r.stdout.splitlines()
+    assert lines[0] == "PermissionError"  # a root-only file next to the grader
+    assert lines[1] == "PermissionError"  # the project's source cannot be written
+    assert lines[2] in ("OSError", "ConnectionRefusedError") and lines[2] != "allowed"
+    assert lines[4] == "True 1 ['1']"  # another uid, PID 1 of its own namespace, alone in /proc
+    assert set(r.isolation["namespaces"]) >= {"pid", "net"} and r.isolation["uid"]
+
+
+@root_only
+def test_no_network():
+    r = run_code("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=2)\n"
+                 "    print('connected')\nexcept OSError as e:\n    print('no network', e.errno)")
+    assert r.stdout.startswith("no network")
+
+
+def test_many_threads_at_once():
+    results = [None] * 6
+
+    def one(i):
+        results[i] = run_code(f"print({i} * 7)")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [r.stdout for r in results] == [f"{i * 7}\n" for i in range(6)]
+
+
+def test_fork_isolation_runs_code_too(fork_pool):
+    r = run_code("import pandas, sys; print('pandas' in sys.modules)", isolation="fork", pool=fork_pool)
+    assert (r.stdout, r.error) == ("True\n", None)
+
+
+def _cmdlines():
+    out = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                out.append(Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode())
+            except OSError:
+                pass
+    return out
+
+
+def test_a_dead_worker_is_replaced():
+    from grader.batch import ForkPool
+
+    with ForkPool(1) as pool:
+        assert run_code("print(1)", isolation="fork", pool=pool).stdout == "1\n"
+        (worker,) = pool._workers
+        worker.proc.kill()
+        worker.proc.wait()
+        assert run_code("print(2)", isolation="fork", pool=pool).stdout == "2\n"
+        assert pool._workers and pool._workers[0] is not worker
