@@ -1,0 +1,277 @@
+"""Episodes and batches against the real AsyncAnthropic client over a scripted Messages API.
+
+The client is the SDK's own, on an httpx2 MockTransport (the transport anthropic 2.x is
+built on); only the server is fake. Submissions are graded for real by ``grader.grade_code``
+and ``python_expression`` runs in the real sandbox.
+"""
+
+import asyncio
+import os
+import signal
+
+import httpx2
+import pytest
+
+from grader.episode import run_episode
+from grader.runner import BatchConfig, run_batch
+from grader.summary import format_summary
+from grader.transcripts import RunLog
+from tests.grader.runner_fixtures.fake_api import CORRECT, REVERSED, FakeAPI
+
+
+def client_for(api: FakeAPI, max_retries: int = 2):
+    import anthropic
+
+    http = httpx2.AsyncClient(transport=httpx2.MockTransport(api.handle_httpx_async))
+    return anthropic.AsyncAnthropic(api_key="test-key", base_url="http://api.test", http_client=http, max_retries=max_retries)
+
+
+def episode(scenario: str, max_retries: int = 2, **kwargs):
+    api = FakeAPI([scenario])
+
+    async def go():
+        async with client_for(api, max_retries) as client:
+            return await run_episode(client, **kwargs)
+
+    ep = asyncio.run(go())
+    assert api.errors == []
+    return ep, api
+
+
+def batch(api: FakeAPI, config: BatchConfig, log: RunLog, on_line=None):
+    lines = []
+
+    def echo(line):
+        lines.append(line)
+        if on_line:
+            on_line(line)
+
+    async def go():
+        async with client_for(api, max_retries=1) as client:
+            return await run_batch(client, config, log, echo=echo)
+
+    return asyncio.run(go()), lines
+
+
+def tool_results(ep):
+    return [b for m in ep.messages if m["role"] == "user" and isinstance(m["content"], list) for b in m["content"]]
+
+
+def test_fixture_submissions_differ_only_in_direction():
+    assert REVERSED != CORRECT and "np.log(q / p)" in REVERSED
+
+
+def test_a_correct_tool_using_run_passes_and_records_the_whole_conversation():
+    ep, api = episode("correct")
+    assert (ep.status, ep.score, ep.reasons, ep.reward) == ("passed", 1.0, [], 1.0)
+    assert ep.ended_by == "submit_answer" and ep.submission == CORRECT
+    assert [m["role"] for m in ep.messages] == ["user", "assistant", "user", "assistant", "user"]
+    ran, submitted = tool_results(ep)
+    assert "stdout:\n4" in ran["content"] and not ran.get("is_error")
+    assert submitted["content"].startswith("Submitted")
+    assert ep.usage["input_tokens"] == 2000 and ep.usage["output_tokens"] == 400
+    first = api.requests[0][1]
+    assert [t["name"] for t in first["tools"]] == ["python_expression", "submit_answer"]
+    assert "temperature" not in first and first["model"] == "claude-haiku-5-5"
+    record = ep.to_record(run_id=1, seed=0)
+    assert record["grade"]["passed"] is True and record["steps"] == 2
+
+
+def test_a_reversed_direction_submission_fails_with_its_diagnosis():
+    ep, _ = episode("wrong", temperature=0.5)
+    assert ep.status == "failed" and ep.score < 1.0
+    assert "reversed_direction" in ep.reasons
+
+
+def test_the_temperature_is_sent_only_when_given():
+    _, api = episode("refusal", temperature=0.5)
+    assert api.requests[0][1]["temperature"] == 0.5
+
+
+def test_a_run_that_never_submits_is_no_submission_even_with_code_in_its_text():
+    ep, _ = episode("no_submit")
+    assert (ep.status, ep.reasons, ep.ended_by, ep.submission) == ("failed", ["no_submission"], "end_turn", None)
+
+
+def test_max_tokens_tells_the_model_and_lets_it_continue():
+    ep, api = episode("max_tokens")
+    assert ep.status == "passed"
+    nudge = api.requests[1][1]["messages"][-1]
+    assert nudge["role"] == "user" and "cut off" in nudge["content"][-1]["text"]
+
+
+def test_a_tool_call_cut_off_by_max_tokens_is_answered_but_not_run():
+    ep, _ = episode("max_tokens")
+    cut = tool_results(ep)[0]
+    assert cut["tool_use_id"] == "toolu_m1" and cut["is_error"] and cut["content"].startswith("Not run")
+
+
+def test_pause_turn_continues_with_a_user_turn():
+    ep, api = episode("pause")
+    assert ep.status == "passed" and len(api.requests) == 2
+
+
+def test_max_steps_bounds_a_model_that_keeps_getting_cut_off():
+    ep, api = episode("max_tokens", max_steps=1)
+    assert (ep.reasons, ep.ended_by, len(api.requests)) == (["no_submission"], "max_steps", 1)
+
+
+def test_a_refusal_ends_the_run_as_no_submission():
+    ep, api = episode("refusal")
+    assert (ep.status, ep.reasons, ep.ended_by) == ("failed", ["no_submission"], "refusal")
+    assert len(api.requests) == 1
+
+
+def test_429_is_retried_by_the_sdk_and_the_run_goes_on():
+    ep, api = episode("rate_limited")
+    assert ep.status == "passed"
+    assert [retry for _, _, retry in api.requests] == [0, 1]
+
+
+def test_500_until_retries_run_out_is_an_api_error_not_a_failure():
+    ep, api = episode("server_error", max_retries=2)
+    assert (ep.status, ep.reasons, ep.api_status) == ("api_error", ["api_error"], 500)
+    assert ep.error.startswith("500 InternalServerError")
+    assert len(api.requests) == 3
+
+
+def test_sys_exit_inside_python_expression_ends_only_the_sandbox():
+    ep, _ = episode("sys_exit")
+    ran = tool_results(ep)[0]
+    assert "bye" in ran["content"]
+    assert ep.status == "passed"
+    assert os.getpid() > 0
+
+
+def test_single_shot_grades_the_first_python_block():
+    ep, api = episode("single_correct", mode="single-shot")
+    assert (ep.status, ep.ended_by, ep.submission.strip()) == ("passed", "end_turn", CORRECT.strip())
+    assert "tools" not in api.requests[0][1]
+
+
+def test_single_shot_without_a_code_block_is_no_code():
+    ep, _ = episode("single_no_code", mode="single-shot")
+    assert (ep.status, ep.reasons) == ("failed", ["no_code"])
+
+
+SEQUENCE = ["correct", "wrong", "no_submit", "max_tokens", "refusal", "rate_limited", "server_error", "sys_exit"]
+
+
+def test_a_sequential_batch_prints_logs_and_summarises_every_outcome(tmp_path):
+    log = RunLog(tmp_path)
+    api = FakeAPI(SEQUENCE)
+    result, lines = batch(api, BatchConfig(runs=len(SEQUENCE), concurrency=1), log)
+    assert api.errors == [] and api.started == SEQUENCE
+    assert lines[0] == "✓ run 1: passed (score 1.00)"
+    assert lines[1].startswith("✗ run 2: failed: ") and "reversed_direction" in lines[1]
+    assert lines[2] == "✗ run 3: failed: no_submission (end_turn)"
+    assert lines[4] == "✗ run 5: failed: no_submission (refusal)"
+    assert lines[6].startswith("! run 7: api_error: 500 InternalServerError")
+    assert [line[0] for line in lines] == ["✓", "✗", "✗", "✓", "✗", "✓", "!", "✓"]
+
+    records = log.read()
+    assert [r["run_id"] for r in records] == list(range(1, 9))
+    assert [r["status"] for r in records] == ["passed", "failed", "failed", "passed", "failed", "passed", "api_error", "passed"]
+    run1 = records[0]
+    assert run1["model"] == "claude-haiku-5-5" and run1["seed"] == 0 and run1["grade"]["score"] == 1.0
+    assert run1["messages"][2]["content"][0]["type"] == "tool_result"
+    assert run1["usage"]["requests"] == [{"input_tokens": 1000, "output_tokens": 200}] * 2
+
+    s = result.summary
+    assert (s.passed, s.failed, s.api_errors, s.graded) == (4, 3, 1, 7)
+    text = format_summary(s)
+    assert "runs: 8  passed: 4  failed: 3  api errors: 1" in text
+    assert "pass rate: 57.1% (4/7)" in text
+    assert "no_submission 2" in text
+
+
+def test_resume_skips_finished_runs_and_retries_api_errors(tmp_path):
+    log = RunLog(tmp_path)
+    batch(FakeAPI(["correct", "server_error", "wrong"]), BatchConfig(runs=3, concurrency=1), log)
+    api = FakeAPI(["correct", "refusal"])
+    result, lines = batch(api, BatchConfig(runs=4, concurrency=1), log)
+    assert api.started == ["correct", "refusal"]
+    assert [line.split(":")[0] for line in lines] == ["✓ run 2", "✗ run 4"]
+    assert [r["run_id"] for r in log.read()] == [1, 2, 3, 2, 4]
+    s = result.summary
+    assert (s.runs, s.passed, s.failed, s.api_errors) == (4, 2, 2, 0)
+
+
+def test_concurrent_runs_each_keep_their_own_conversation(tmp_path):
+    mix = ["correct", "wrong", "no_submit", "refusal", "sys_exit", "correct"]
+    log = RunLog(tmp_path)
+    result, lines = batch(FakeAPI(mix), BatchConfig(runs=6, concurrency=3, exec_concurrency=2), log)
+    assert len(lines) == 6
+    expected = {"correct": "passed", "sys_exit": "passed", "wrong": "failed", "no_submit": "failed", "refusal": "failed"}
+    for rec in log.read():
+        marker = rec["messages"][1]["content"][0]["text"]
+        name = marker.removeprefix("[scenario ").removesuffix("]")
+        assert rec["status"] == expected[name], (name, rec["reasons"])
+    assert result.summary.passed == 3
+
+
+def test_an_authentication_error_stops_the_batch(tmp_path):
+    log = RunLog(tmp_path)
+    result, lines = batch(FakeAPI(["unauthorized"] * 3), BatchConfig(runs=3, concurrency=1), log)
+    assert lines == ["! run 1: api_error: 401 AuthenticationError: invalid x-api-key"]
+    assert result.stopped.startswith("the API answered 401")
+    assert len(log.read()) == 1
+
+
+def test_a_harness_error_in_one_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch):
+    import grader.episode
+
+    real = grader.episode._Attempt.grade
+    calls = []
+
+    async def flaky(self, seed):
+        calls.append(seed)
+        if len(calls) == 1:
+            raise RuntimeError("grader exploded")
+        return await real(self, seed)
+
+    monkeypatch.setattr(grader.episode._Attempt, "grade", flaky)
+    log = RunLog(tmp_path)
+    result, lines = batch(FakeAPI(["wrong", "correct"]), BatchConfig(runs=2, concurrency=1), log)
+    assert lines == ["! run 1: harness error: RuntimeError: grader exploded", "✓ run 2: passed (score 1.00)"]
+    assert "Traceback" in log.read()[0]["traceback"]
+    assert (result.summary.errors, result.summary.graded) == (1, 1)
+
+
+def test_ctrl_c_stops_new_runs_lets_those_in_flight_finish_and_resume_completes(tmp_path):
+    log = RunLog(tmp_path)
+    sent = []
+
+    def interrupt_after_first(line):
+        if not sent and line.startswith("✓"):
+            sent.append(line)
+            os.kill(os.getpid(), signal.SIGINT)
+
+    api = FakeAPI(["slow"] * 8, delay_s=0.2)
+    result, lines = batch(api, BatchConfig(runs=8, concurrency=2), log, on_line=interrupt_after_first)
+    assert result.interrupted and result.cancelled == 0
+    assert any(line.startswith("Interrupted: starting no new runs") for line in lines)
+    finished = [r["run_id"] for r in log.read()]
+    assert 2 <= len(finished) < 8 and len(api.started) == len(finished)
+    assert all(r["status"] == "passed" for r in log.read())
+
+    api2 = FakeAPI(["slow"] * 8)
+    result2, _ = batch(api2, BatchConfig(runs=8, concurrency=2), log)
+    assert len(api2.started) == 8 - len(finished)
+    assert sorted(r["run_id"] for r in log.read()) == list(range(1, 9))
+    assert result2.summary.passed == 8
+
+
+def test_runs_still_in_flight_after_the_grace_period_are_cancelled_and_not_logged(tmp_path):
+    log = RunLog(tmp_path)
+    api = FakeAPI(["slow"] * 4, delay_s=30)
+
+    async def go():
+        async with client_for(api) as client:
+            loop = asyncio.get_running_loop()
+            loop.call_later(0.3, os.kill, os.getpid(), signal.SIGINT)
+            return await run_batch(client, BatchConfig(runs=4, concurrency=2, grace_s=0.2), log, echo=lambda _: None)
+
+    result = asyncio.run(go())
+    assert result.interrupted and result.cancelled == 2
+    assert log.read() == [] and result.records == []

@@ -1,0 +1,113 @@
+"""``streamdrift-grader run`` and ``report`` as a user runs them: a real subprocess whose
+SDK reaches a scripted Messages API on 127.0.0.1 through ANTHROPIC_BASE_URL."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import cli
+from tests.grader.runner_fixtures.fake_api import FakeAPI
+
+
+def grader_cli(*args, cwd, **env_extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
+    env.update(NO_PROXY="127.0.0.1,localhost", PYTHONIOENCODING="utf-8", **env_extra)
+    return subprocess.run(
+        [sys.executable, "-c", "from grader.cli import main; main()", *args],
+        env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
+    )
+
+
+@pytest.fixture
+def server():
+    servers = []
+
+    def start(scenarios):
+        api = FakeAPI(scenarios)
+        srv, url = api.serve()
+        servers.append(srv)
+        return api, url
+
+    yield start
+    for srv in servers:
+        srv.shutdown()
+        srv.server_close()
+
+
+@pytest.mark.parametrize("key", [None, "  "])
+def test_a_missing_api_key_exits_2_with_one_line_before_any_work(tmp_path, key):
+    env = {} if key is None else {"ANTHROPIC_API_KEY": key}
+    proc = grader_cli("run", "--log-dir", "out", cwd=tmp_path, **env)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.splitlines() == ["error: ANTHROPIC_API_KEY is not set; export your Anthropic API key and run again"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_run_report_and_resume_through_the_command_line(tmp_path, server):
+    api, url = server(["correct", "wrong", "server_error"])
+    logdir = tmp_path / "batch"
+    proc = grader_cli(
+        "run", "--runs", "3", "--sequential", "--max-retries", "1", "--log-dir", str(logdir),
+        cwd=tmp_path, ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=url,
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout.splitlines()
+    assert out[0] == f"3 agent runs of claude-haiku-5-5, 1 at a time; log: {logdir / 'runs.jsonl'}"
+    assert out[1] == "✓ run 1: passed (score 1.00)"
+    assert out[2].startswith("✗ run 2: failed:") and "reversed_direction" in out[2]
+    assert out[3].startswith("! run 3: api_error: 500 InternalServerError")
+    summary = proc.stdout.split("\n\n", 1)[1]
+    assert "runs: 3  passed: 1  failed: 1  api errors: 1" in summary
+    assert "pass rate: 50.0% (1/2), 95% CI 9.5%-90.5% (api/harness errors excluded)" in summary
+    assert "tokens: 3,000 in, 600 out" in summary
+    assert "estimated cost (claude-haiku-5-5): $0.0006" in summary
+    assert api.errors == []
+    records = [json.loads(line) for line in (logdir / "runs.jsonl").read_text().splitlines()]
+    assert [(r["run_id"], r["status"]) for r in records] == [(1, "passed"), (2, "failed"), (3, "api_error")]
+
+    again = grader_cli("report", str(logdir), cwd=tmp_path)
+    assert again.returncode == 0 and again.stdout == summary
+
+    refused = grader_cli("run", "--log-dir", str(logdir), cwd=tmp_path, ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=url)
+    assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1
+    assert "already holds 3 runs; pass --resume" in refused.stderr
+
+    api2, url2 = server(["refusal", "no_submit"])
+    resumed = grader_cli(
+        "run", "--runs", "4", "--sequential", "--log-dir", str(logdir), "--resume",
+        cwd=tmp_path, ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=url2,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    assert api2.started == ["refusal", "no_submit"]
+    assert resumed.stdout.splitlines()[1] == "resuming: 2 of 4 runs already graded"
+    assert resumed.stdout.splitlines()[2:4] == [
+        "✗ run 3: failed: no_submission (refusal)",
+        "✗ run 4: failed: no_submission (end_turn)",
+    ]
+    assert "runs: 4  passed: 1  failed: 3  api errors: 0" in resumed.stdout
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--sequential", "--concurrency", "3"], "--sequential and --concurrency 3 contradict each other"),
+        (["run", "--resume"], "--resume needs the --log-dir of the batch to continue"),
+        (["run", "--log-dir", "x", "--resume", "--mode", "single-shot"], None),
+        (["report", "nowhere"], "no run log at nowhere/runs.jsonl"),
+    ],
+)
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
+    if message is None:
+        (tmp_path / "x").mkdir()
+        (tmp_path / "x" / "runs.jsonl").write_text(json.dumps({"run_id": 1, "model": "claude-haiku-5-5", "mode": "agent"}) + "\n")
+        message = "resume with the same --model and --mode"
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and message in result.output
