@@ -152,8 +152,13 @@ def load_reference(
     """
     if edges not in EDGES:
         raise DriftError(f"edges must be one of {', '.join(EDGES)}, got {edges!r}")
-    if isinstance(reference, (list, tuple)) and len(reference) == 1:
-        reference = reference[0]
+    if isinstance(reference, (list, tuple)):
+        if len(reference) == 1:
+            reference = reference[0]
+        else:
+            for path in reference:
+                if is_profile(path):
+                    raise DriftError(f"'{path}' is a saved profile; give a profile as the only reference")
     profile = None
     if isinstance(reference, Profile):
         profile = reference

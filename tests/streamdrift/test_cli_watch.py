@@ -315,3 +315,24 @@ def test_demo_shows_quiet_windows_turning_into_drift(tmp_path):
     assert all(x.endswith(": 0 of 3 features drifted") for x in windows[:4])
     assert all(x.endswith(": 2 of 3 features drifted") for x in windows[4:])
     assert len(list((tmp_path / "stream").glob("part-*.parquet"))) == 8
+
+
+def test_sigint_while_waiting_on_stdin_reports_what_arrived(data):
+    """A producer that pauses: the rows that arrived are reported, then exit 130."""
+    proc = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), "-", "-w", "500", "--format", "json"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    table = pq.read_table(data["paths"][0])
+    sink = pa.BufferOutputStream()
+    writer = pa.ipc.new_stream(sink, table.schema)
+    writer.write_table(table)  # 700 rows: one full window, 200 rows pending; no end of stream
+    proc.stdin.write(sink.getvalue().to_pybytes())
+    proc.stdin.flush()
+    first = json.loads(proc.stdout.readline())
+    assert (first["window"], first["end_row"]) == (0, 500)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    rest = records(out)
+    assert [r["end_row"] for r in rest if r["feature"] == "age"] == [700]
+    assert all(r["partial"] for r in rest)
+    assert "stopped by SIGINT: watched 700 rows in 2 windows" in err.decode()

@@ -99,6 +99,8 @@ def test_profile_file_and_parquet_reference_agree(tmp_path):
     Profile.from_arrays({c: REF.column(c) for c in COLUMNS}).save(tmp_path / "ref.profile")
     from_profile = load_reference([str(tmp_path / "ref.profile")])
     assert from_profile.features == COLUMNS
+    with pytest.raises(DriftError, match="give a profile as the only reference"):
+        load_reference([str(tmp_path / "ref.parquet"), str(tmp_path / "ref.profile")])
     a = run(from_parquet, CUR, [], window=1000)
     b = run(from_profile, CUR, [], window=1000)
     assert [w.records() for w in a] == [w.records() for w in b]
