@@ -173,6 +173,7 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
     features drifted', then one 'Drifted: <feature> (KL=...)' line per drifted feature.
     """
     from streamdrift import watch as w
+    from streamdrift.report import drifted_line
 
     sources = w.check_sources(list(sources), follow)
     if w.STDIN in sources and w.STDIN in references:
@@ -193,19 +194,18 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         nonlocal drifted
         drifted = drifted or bool(window.drifted)
         progress.clear()
+        lines = []
         if fmt == "json":
-            for record in window.records():
-                if record["drifted"] or not quiet:
-                    emit(json_line(record))
+            lines = [json_line(r) for r in window.records() if r["drifted"] or not quiet]
         else:
             if not quiet:
-                emit(window.header())
+                lines.append(window.header())
                 for f in window.features:
                     if f.kl is None:
                         warn(f"window {window.index}: {f.feature}: KL undefined: {f.reason}")
-            for f in window.drifted:
-                emit(f"Drifted: {f.feature} (KL={f.kl:.4f})")
-        sys.stdout.flush()
+            lines += [drifted_line(f.feature, f.kl) for f in window.drifted]
+        for i, line in enumerate(lines):
+            emit(line, flush=i == len(lines) - 1)
 
     stopped = None
     try:
