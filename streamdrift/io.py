@@ -20,9 +20,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streamdrift.convert import is_numeric
+from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
-DEFAULT_BATCH_SIZE = 65_536
+DEFAULT_BATCH_SIZE = BATCH_SIZE
 
 PARQUET, IPC_FILE, IPC_STREAM = "parquet", "arrow-file", "arrow-stream"
 

@@ -6,9 +6,9 @@ import numpy as np
 
 from streamdrift._kernels import divergences
 
-BINS = 20
-EPS = 1e-10
-THRESHOLD = 0.1
+from streamdrift.defaults import BINS, EPS, THRESHOLD
+
+__all__ = ["BINS", "EPS", "THRESHOLD", "Divergence", "divergence", "kl_divergence", "make_edges", "range_problem"]
 
 
 class Divergence(NamedTuple):

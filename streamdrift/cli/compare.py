@@ -4,9 +4,8 @@
 import click
 
 from streamdrift.cli import EXIT_DRIFT, EXIT_OK, StdoutClosed, cli, emit, split_columns, warn
-from streamdrift.compare import compare
-from streamdrift.io import DEFAULT_BATCH_SIZE
-from streamdrift.stats import BINS, THRESHOLD
+from streamdrift.defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
+from streamdrift.defaults import BINS, THRESHOLD
 
 
 def format_options(f):
@@ -46,6 +45,8 @@ def compare_command(reference, current, threshold, bins, columns, fmt, batch_siz
     """
     if reference == "-" and current == "-":
         raise click.UsageError("only one of REFERENCE and CURRENT can be '-' (standard input)")
+    from streamdrift.compare import compare
+
     report = compare(
         reference, current, threshold=threshold, bins=bins, columns=split_columns(columns),
         batch_size=batch_size, threads=threads, use_statistics=not no_statistics,

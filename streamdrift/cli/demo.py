@@ -9,7 +9,6 @@ import click
 from streamdrift.cli import EXIT_OK, cli, emit
 from streamdrift.cli.compare import compare_command
 from streamdrift.cli.watch import watch_command
-from streamdrift.demo import write_example, write_stream
 
 STREAM_PARTS, STREAM_ROWS = 8, 5000
 
@@ -26,6 +25,8 @@ def demo_command(ctx, out):
     Then a stream of Parquet part files whose second half shifts the same way is
     watched window by window: quiet windows turn into drifted ones.
     """
+    from streamdrift.demo import write_example, write_stream
+
     with tempfile.TemporaryDirectory(prefix="streamdrift-demo-") as tmp:
         folder = out if out is not None else Path(tmp)
         ref, cur = write_example(folder)
