@@ -75,7 +75,8 @@ def oracle_feature(ref, cur, bins: int = BINS, eps: float = EPS) -> dict:
         return out | none
     lo = min(x.min(), y.min())
     hi = max(x.max(), y.max())
-    edges = np.linspace(lo, hi, bins + 1)
+    with np.errstate(over="ignore", invalid="ignore"):  # numpy.histogram refuses bad edges below
+        edges = np.linspace(lo, hi, bins + 1)
     ref_counts, _ = np.histogram(x, bins=edges)
     cur_counts, _ = np.histogram(y, bins=edges)
     return out | {

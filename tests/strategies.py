@@ -100,7 +100,8 @@ def edge_values(draw, lo: float, hi: float, bins: int, *, max_size: int = MAX_RO
     Values that would fall outside ``[lo, hi]`` are clamped to it, so the combined range
     (and with it the edges) stays what was drawn.
     """
-    edges = np.linspace(lo, hi, bins + 1)
+    with np.errstate(over="ignore"):  # linspace's last product may overflow; it is replaced by hi
+        edges = np.linspace(lo, hi, bins + 1)
     picks = draw(st.lists(st.tuples(st.integers(0, bins), st.integers(-2, 2)), max_size=max_size))
     return [min(max(ulps(edges[i], k), lo), hi) for i, k in picks]
 

@@ -10,6 +10,7 @@ import decimal
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -62,8 +63,10 @@ def arrow_columns(draw):
         scale = draw(st.integers(0, precision))
         make = pa.decimal256 if precision > 38 or draw(st.booleans()) else pa.decimal128
         unscaled = st.integers(-(10**precision) + 1, 10**precision - 1)
-        values = draw(optional(unscaled.map(lambda n: decimal.Decimal(n).scaleb(-scale))))
-        arr = pa.array(values, type=make(precision, scale))
+        values = draw(optional(unscaled.map(lambda n: decimal.Decimal(f"{n}E-{scale}"))))
+        # Built from text: pa.array(Decimal values) infers its own precision and can refuse.
+        text = pa.array([None if v is None else format(v, "f") for v in values], type=pa.string())
+        arr = pc.cast(text, make(precision, scale))
     else:
         values = [None] * draw(st.integers(0, MAX_ROWS))
         arr = pa.nulls(len(values))

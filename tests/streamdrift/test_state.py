@@ -65,8 +65,8 @@ def assert_same_state(a, b):
         assert (a.count, a.missing, a.below, a.above, a.at_lo, a.at_hi) == (
             b.count, b.missing, b.below, b.above, b.at_lo, b.at_hi)
         assert a.spans_exactly() == b.spans_exactly()
-    # repr shows everything a user would compare
-    assert repr(a) == repr(b)
+    # (Not repr: lo/hi may differ in the sign of a zero, -0.0 vs 0.0, depending on the order
+    # values arrive; they compare equal and give the same edges and counts.)
 
 
 # ---------------------------------------------------------------------------- the contract
