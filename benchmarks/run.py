@@ -734,7 +734,7 @@ def markdown(m: dict, rows: list[dict], skipped: dict, quick: bool, duration: fl
 
 
 def sizes_text(sz) -> str:
-    return ", ".join(f"{k}={v:,}" for k, v in sz.items())
+    return ", ".join(f"{k}={v:,}" for k, v in sz.items() if not isinstance(v, bool))
 
 
 def main(argv=None) -> int:
@@ -748,6 +748,7 @@ def main(argv=None) -> int:
     if unknown:
         ap.error(f"unknown group(s) {', '.join(unknown)}; choose among {', '.join(GROUPS)}")
     sz = dict(QUICK if args.quick else FULL)
+    sz["quick"] = args.quick
     m = machine()
     t0 = time.perf_counter()
     print(f"# sizes: {sizes_text(sz)}", file=sys.stderr)
