@@ -24,6 +24,7 @@ from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
 DEFAULT_BATCH_SIZE = BATCH_SIZE
+PARQUET_BUFFER = 1 << 20
 
 PARQUET, IPC_FILE, IPC_STREAM = "parquet", "arrow-file", "arrow-stream"
 
@@ -121,7 +122,7 @@ class FileSource(Source):
     def _schema(self, path: Path, fmt: str) -> pa.Schema:
         try:
             if fmt == PARQUET:
-                pf = pq.ParquetFile(path)
+                pf = open_parquet(path)
                 self._parquet[path] = pf
                 return pf.schema_arrow
             with _open_ipc(path, fmt) as reader:
@@ -173,6 +174,15 @@ def file_format(path: Path) -> str:
     return fmt
 
 
+def open_parquet(path: Path) -> pq.ParquetFile:
+    """A Parquet file read page by page: memory bounded by pages, not row groups or the file.
+
+    pyarrow's default (``pre_buffer=True``) fetches every row group requested up front,
+    which for ``iter_batches`` over a whole file is the whole file.
+    """
+    return pq.ParquetFile(path, pre_buffer=False, buffer_size=PARQUET_BUFFER)
+
+
 def _open_ipc(path: Path, fmt: str):
     source = pa.memory_map(str(path))
     return pa.ipc.open_file(source) if fmt == IPC_FILE else pa.ipc.open_stream(source)
@@ -182,7 +192,7 @@ def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, parquet
     """Batches of one file, with read errors turned into a DriftError naming the file."""
     try:
         if fmt == PARQUET:
-            pf = parquet_file or pq.ParquetFile(path)
+            pf = parquet_file or open_parquet(path)
             yield from pf.iter_batches(batch_size=batch_size, columns=columns)
         else:
             with _open_ipc(path, fmt) as reader:
