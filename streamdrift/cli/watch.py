@@ -4,6 +4,7 @@ The heavy modules (``streamdrift.watch``, pyarrow readers) are imported inside t
 commands, so ``--help`` stays fast.
 """
 
+import json
 import signal
 import sys
 import threading
@@ -25,10 +26,10 @@ from streamdrift.cli import (
     warn,
 )
 from streamdrift.cli.compare import format_options
+from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD
 from streamdrift.errors import DriftError
 
-BATCH_SIZE = 65_536  # streamdrift.io.DEFAULT_BATCH_SIZE, repeated so --help needs no pyarrow
-WINDOW = 100_000  # streamdrift.watch.DEFAULT_WINDOW
+WINDOW = 100_000  # streamdrift.watch.DEFAULT_WINDOW, here so that --help needs no numpy or Arrow
 
 
 class Stopped(Exception):
@@ -142,9 +143,9 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
               help="combined: edges from the reference and the window's range (equals 'compare' of each "
                    "window); reference: edges fixed from the reference's range, values outside it are "
                    "counted as out_of_range.")
-@click.option("-t", "--threshold", type=float, default=0.1, show_default=True,
+@click.option("-t", "--threshold", type=float, default=THRESHOLD, show_default=True,
               help="A feature has drifted when KL > threshold.")
-@click.option("--bins", type=click.IntRange(min=1), default=20, show_default=True, help="Equal-width bins.")
+@click.option("--bins", type=click.IntRange(min=1), default=BINS, show_default=True, help="Equal-width bins.")
 @click.option("-c", "--columns", multiple=True, metavar="A,B,...",
               help="Watch only these columns (default: every numeric column of the reference).")
 @format_options
@@ -196,7 +197,7 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         progress.clear()
         lines = []
         if fmt == "json":
-            lines = [json_line(r) for r in window.records() if r["drifted"] or not quiet]
+            lines = [json.dumps(r) for r in window.records() if r["drifted"] or not quiet]
         else:
             if not quiet:
                 lines.append(window.header())
@@ -242,12 +243,6 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
     if problems:
         return EXIT_ERROR
     return EXIT_DRIFT if drifted else EXIT_OK
-
-
-def json_line(record: dict) -> str:
-    import json
-
-    return json.dumps(record)
 
 
 def _rows_note(rows: int) -> str:
