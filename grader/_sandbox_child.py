@@ -40,7 +40,7 @@ PR_SET_PDEATHSIG = 1
 PR_SET_NO_NEW_PRIVS = 38
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MAX_ITEMS = 10_000
-SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm")
+SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
 
 _libc = None
 
@@ -120,13 +120,16 @@ def _private_tmpfs(shared: str, workdir: str) -> bool:
             return False
     except OSError:
         return False
-    inside = os.path.dirname(os.path.realpath(workdir)) == os.path.realpath(shared)
-    keep = os.open(workdir, os.O_PATH | os.O_CLOEXEC) if inside else None
+    shared_real, work_real = os.path.realpath(shared), os.path.realpath(workdir)
+    rel = os.path.relpath(work_real, shared_real)
+    inside = not (rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir)
+    keep = os.open(work_real, os.O_PATH | os.O_CLOEXEC) if inside else None
     try:
-        if not _mount("tmpfs", shared, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m"):
+        if not _mount("tmpfs", shared_real, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m"):
             return False
         if keep is not None:
-            target = os.path.join(shared, os.path.basename(workdir))
+            target = os.path.join(shared_real, rel)
+            os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
             os.mkdir(target, 0o700)
             return _mount(f"/proc/self/fd/{keep}", target, None, MS_BIND)
         return True
@@ -466,6 +469,10 @@ def run_job(job: dict, result_fd: int, frames=None) -> None:
     code = 70
     try:
         info = confine(job, result_fd)
+    except BaseException as exc:  # the sandbox could not be set up: the grader's problem, not the job's
+        out.send({"event": "harness_error", "stage": "confine", "error": _describe_exception(exc)})
+        os._exit(code)
+    try:
         out.send({"event": "isolation", **info})
         if job.get("mode") == "grade":
             code = run_grade(job, out, frames)

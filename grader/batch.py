@@ -152,18 +152,21 @@ class ForkPool:
         self._closed = False
 
     def _borrow(self) -> _Worker:
-        try:
-            return self._idle.get_nowait()
-        except queue.Empty:
-            pass
-        with self._lock:
-            if self._closed:
-                raise WorkerError("the pool is closed")
-            start = self._started < self.size
-            if start:
-                self._started += 1
-        if not start:
-            return self._idle.get()
+        """An idle worker, a new one while fewer than ``size`` run, else wait for one.
+
+        Waiting polls, so a worker that dies while borrowed frees its slot for a new one.
+        """
+        while True:
+            try:
+                return self._idle.get(timeout=0.1)
+            except queue.Empty:
+                pass
+            with self._lock:
+                if self._closed:
+                    raise WorkerError("the pool is closed")
+                if self._started < self.size:
+                    self._started += 1
+                    break
         try:
             worker = _Worker()
         except BaseException:
@@ -263,9 +266,15 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
                 on_result(graded)
         return graded
 
+    ex = ThreadPoolExecutor(max_workers=jobs)
     try:
-        with ThreadPoolExecutor(max_workers=jobs) as ex:
-            return list(ex.map(one, items))
-    finally:
+        results = list(ex.map(one, items))
+    except BaseException:  # Ctrl-C: drop what has not started; closing the pool ends the rest
+        ex.shutdown(wait=False, cancel_futures=True)
         if pool is not None:
             pool.close()
+        raise
+    ex.shutdown()
+    if pool is not None:
+        pool.close()
+    return results

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 from grader.checks import REASONS, CaseResult, check_case
-from grader.sandbox import MAX_CODE_CHARS, RawRun, execute
+from grader.sandbox import MAX_CODE_CHARS, RawRun, check_setup, execute
 
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MEMORY_MB = 2048
@@ -137,6 +137,7 @@ def grade_code(
     job = {"mode": "grade", "code": code, "seed": int(seed), "memory_mb": int(memory_mb),
            "output_limit": int(output_limit), "cases": [c.name for c, _ in selected]}
     raw = execute(job, timeout_s=float(timeout_s), output_limit=int(output_limit), isolation=isolation, pool=pool)
+    check_setup(raw)  # a sandbox that failed to start is never scored as the submission's crash
 
     extra = []
     if raw.channel_garbage:

@@ -102,6 +102,19 @@ class RawRun:
         return None
 
 
+class SandboxError(RuntimeError):
+    """The sandbox could not be set up (a problem of the machine or the grader, not the code)."""
+
+
+def check_setup(raw: "RawRun") -> None:
+    """Raise SandboxError when the child reported that confinement itself failed."""
+    for event in raw.events:
+        if event.get("event") == "isolation":
+            return  # confinement succeeded before anything the job could forge
+        if event.get("event") == "harness_error" and event.get("stage") == "confine":
+            raise SandboxError(f"the sandbox could not be set up: {event.get('error')}")
+
+
 def parse_events(data: bytes) -> tuple[list[dict], int]:
     """The JSON-object lines of the result channel, and how many lines were not one."""
     events, garbage = [], 0
@@ -325,6 +338,7 @@ def run_code(
     job = {"mode": "exec", "code": code, "memory_mb": memory_mb, "file_mb": file_mb, "nproc": nproc,
            "output_limit": output_limit}
     raw = execute(job, timeout_s=timeout_s, output_limit=output_limit, isolation=isolation, pool=pool)
+    check_setup(raw)
     done = raw.last("exec_done")
     syntax = raw.last("syntax_error")
     iso = raw.last("isolation") or {}

@@ -31,17 +31,23 @@ def _processes_with(marker: str) -> list[str]:
     return found
 
 
-def _sandbox_dirs() -> set[str]:
-    import tempfile
-
-    return {p for p in os.listdir(tempfile.gettempdir()) if p.startswith("streamdrift-sandbox-")}
-
-
 @pytest.fixture(scope="module")
 def graded():
-    before = _sandbox_dirs()
-    results = grade_many(load([CORPUS]), jobs=2, timeout_s=5.0)
-    return {str(Path(g.source).relative_to(CORPUS)): g.result for g in results}, before
+    """Grade the corpus with the working directories made under a private temporary directory
+    (so other processes using the sandbox at the same time do not disturb the cleanup check)."""
+    import shutil
+    import tempfile
+
+    private = tempfile.mkdtemp(prefix="grader-test-")
+    os.chmod(private, 0o755)
+    saved, tempfile.tempdir = tempfile.tempdir, private
+    try:
+        results = grade_many(load([CORPUS]), jobs=2, timeout_s=5.0)
+        left = os.listdir(private)
+    finally:
+        tempfile.tempdir = saved
+        shutil.rmtree(private, ignore_errors=True)
+    return {str(Path(g.source).relative_to(CORPUS)): g.result for g in results}, left
 
 
 def test_every_corpus_file_has_an_expected_verdict(graded):
@@ -69,9 +75,9 @@ def test_the_corpus_covers_every_reason_code(graded):
 
 
 def test_hostile_submissions_leave_the_grader_healthy(graded):
-    results, before = graded
+    results, left = graded
     assert _processes_with(MARKER) == []  # the escaped sleeping grandchild was killed
-    assert _sandbox_dirs() <= before  # every temporary working directory was removed
+    assert left == []  # every temporary working directory was removed
     root = Path(__file__).resolve().parents[2]
     for path in ("grader/checks.py", "grader/reference.py", "streamdrift/stats.py"):
         assert (root / path).is_file(), f"{path} was deleted by a submission"

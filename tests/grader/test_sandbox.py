@@ -149,3 +149,31 @@ def test_a_dead_worker_is_replaced():
         worker.proc.wait()
         assert run_code("print(2)", isolation="fork", pool=pool).stdout == "2\n"
         assert pool._workers and pool._workers[0] is not worker
+
+
+def test_without_namespaces_the_process_group_is_still_killed():
+    """The fallback used when not root: no namespaces, same uid; the group dies on timeout."""
+    from grader.sandbox import run_spawn
+
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.execv('/bin/sleep', ['sleep', '4444.5'])\n"
+        "print('started', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    job = {"mode": "exec", "code": code, "namespaces": False, "drop_privileges": False, "memory_mb": 1024}
+    raw = run_spawn(job, timeout_s=1.5, output_limit=1000)
+    assert raw.timed_out and raw.stdout == b"started\n"
+    iso = raw.last("isolation")
+    assert iso["namespaces"] == [] and iso["uid"] is None
+    assert not any("4444.5" in p for p in _cmdlines())
+
+
+def test_a_sandbox_that_cannot_start_raises_instead_of_blaming_the_code():
+    from grader.sandbox import SandboxError, check_setup, run_spawn
+
+    raw = run_spawn({"mode": "exec", "code": "x = 1", "memory_mb": "lots"},  # rlimits cannot be set
+                    timeout_s=5, output_limit=1000)
+    with pytest.raises(SandboxError, match="could not be set up"):
+        check_setup(raw)
