@@ -12,6 +12,7 @@ import signal
 import httpx2
 import pytest
 
+import grader
 from grader.episode import run_episode
 from grader.runner import BatchConfig, run_batch
 from grader.summary import format_summary
@@ -55,6 +56,10 @@ def batch(api: FakeAPI, config: BatchConfig, log: RunLog, on_line=None):
 
 def tool_results(ep):
     return [b for m in ep.messages if m["role"] == "user" and isinstance(m["content"], list) for b in m["content"]]
+
+
+def test_run_episode_is_the_package_api():
+    assert grader.run_episode is run_episode and grader.Episode.__name__ == "Episode"
 
 
 def test_fixture_submissions_differ_only_in_direction():
