@@ -279,26 +279,21 @@ def _run_python(code: str, timeout_s: float, limit: int) -> tuple[str, bool]:
     from grader.sandbox import run_code
 
     r = run_code(code, timeout_s=timeout_s, output_limit=limit)
-    parts = []
-    if r.stdout:
-        parts.append("stdout:\n" + r.stdout)
-    if r.stderr:
-        parts.append("stderr:\n" + r.stderr)
     if r.error:
-        parts.append(f"error: {r.error}")
-    if r.timed_out:
-        parts.append(f"timed out after {timeout_s:g} s; the process was killed")
-    if r.memory_exceeded:
-        parts.append("memory limit exceeded; the process was killed")
-    if r.exit_code not in (0, None):
-        parts.append(f"exit code {r.exit_code}")
-    if r.truncated:
-        parts.append("(output truncated)")
-    text = "\n".join(parts) or "(no output)"
-    if len(text) > limit:
-        text = text[:limit] + "\n(output truncated)"
-    failed = bool(r.error or r.timed_out or r.memory_exceeded or r.exit_code not in (0, None))
-    return text, failed
+        status = f"error: {r.error}"
+    elif r.timed_out:
+        status = f"timed out after {timeout_s:g} s; the process was killed"
+    elif r.memory_exceeded:
+        status = "memory limit exceeded; the process was killed"
+    elif r.exit_code not in (0, None):
+        status = f"exit code {r.exit_code}"
+    else:
+        status = ""
+    body = "\n".join(f"{name}:\n{text}" for name, text in (("stdout", r.stdout), ("stderr", r.stderr)) if text)
+    budget = max(limit - len(status) - 20, 0)
+    if r.truncated or len(body) > budget:
+        body = body[:budget] + "\n(output truncated)"
+    return "\n".join(part for part in (body, status) if part) or "(no output)", bool(status)
 
 
 def _describe_api_error(exc) -> str:

@@ -148,6 +148,14 @@ def test_sys_exit_inside_python_expression_ends_only_the_sandbox():
     assert os.getpid() > 0
 
 
+def test_tool_output_is_capped_and_keeps_the_error():
+    ep, _ = episode("flood", tool_output_limit=1000)
+    ran = tool_results(ep)[0]
+    assert len(ran["content"]) <= 1000 and ran["is_error"]
+    assert "(output truncated)" in ran["content"]
+    assert ran["content"].endswith("error: ZeroDivisionError: division by zero")
+
+
 def test_single_shot_grades_the_first_python_block():
     ep, api = episode("single_correct", mode="single-shot")
     assert (ep.status, ep.ended_by, ep.submission.strip()) == ("passed", "end_turn", CORRECT.strip())

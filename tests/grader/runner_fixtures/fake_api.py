@@ -70,6 +70,10 @@ SCENARIOS: dict[str, list[dict]] = {
         reply("tool_use", tool("python_expression", "toolu_s1", expression="import sys\nprint('bye')\nsys.exit(0)")),
         reply("tool_use", tool("submit_answer", "toolu_s2", code=CORRECT)),
     ],
+    "flood": [
+        reply("tool_use", tool("python_expression", "toolu_f1", expression="print('x' * 100_000)\n1 / 0")),
+        reply("tool_use", tool("submit_answer", "toolu_f2", code=CORRECT)),
+    ],
     "single_correct": [reply("end_turn", text("Here it is:\n```python\n" + CORRECT + "```\nDone."))],
     "single_no_code": [reply("end_turn", text("Compute a histogram of each column, then KL."))],
     "unauthorized": [error(401, "authentication_error", "invalid x-api-key")],
