@@ -214,13 +214,13 @@ def _fixed_histograms(source: Source, features, bins, batch_size, threads):
 
 def window_edges(r: Range, bins: int):
     """SPEC edges for a range; placeholder edges when it holds no value or cannot be binned."""
-    if r.lo <= r.hi and not range_problem(r.lo, r.hi):
+    if r.lo <= r.hi and not range_problem(r.lo, r.hi, bins):
         return make_edges(r.lo, r.hi, bins)
     return make_edges(0.0, 0.0, bins)
 
 
-def _undefined_range(r: Range) -> str | None:
-    return range_problem(r.lo, r.hi) if r.lo <= r.hi else None
+def _undefined_range(r: Range, bins: int) -> str | None:
+    return range_problem(r.lo, r.hi, bins) if r.lo <= r.hi else None
 
 
 # ------------------------------------------------------------------------------ windows
@@ -264,7 +264,7 @@ class Watcher:
             for f in self.features:
                 r = reference.range(f)
                 e = window_edges(r, self.bins)
-                self._fixed[f] = (reference.histogram(f, e), _undefined_range(r))
+                self._fixed[f] = (reference.histogram(f, e), _undefined_range(r, self.bins))
         self._reset()
 
     def _reset(self):
@@ -333,7 +333,7 @@ class Watcher:
         for values in chunks:
             cur.update(values)
         ref = self.reference.histogram(f, edges)
-        return FeatureDrift.from_histograms(f, ref, cur, self.threshold, EPS, reason=_undefined_range(combined))
+        return FeatureDrift.from_histograms(f, ref, cur, self.threshold, EPS, reason=_undefined_range(combined, self.bins))
 
     def _score_fixed(self, f: str) -> FeatureDrift:
         ref, reason = self._fixed[f]
