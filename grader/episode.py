@@ -142,8 +142,9 @@ async def run_episode(
     """Run one attempt with ``client`` (an ``anthropic.AsyncAnthropic``) and grade it.
 
     ``seed`` selects the hidden cases. ``temperature`` is sent only when given, as an
-    extra body field: the SDK no longer has the parameter and current models reject it. ``api_semaphore`` bounds concurrent requests and ``exec_semaphore``
-    concurrent sandboxed executions when many episodes share them.
+    extra body field: the SDK no longer has the parameter and current models reject it.
+    ``api_semaphore`` bounds concurrent requests and ``exec_semaphore`` concurrent
+    sandboxed executions when many episodes share them.
     """
     import anthropic
 

@@ -20,7 +20,7 @@ import os
 import signal
 import time
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -47,7 +47,7 @@ class BatchConfig:
     grace_s: float = 10.0
 
     def params(self) -> dict:
-        return {k: v for k, v in asdict(self).items() if k in ("max_steps", "max_tokens", "temperature")}
+        return {"max_steps": self.max_steps, "max_tokens": self.max_tokens, "temperature": self.temperature}
 
 
 @dataclass
