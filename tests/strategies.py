@@ -69,7 +69,8 @@ def _shuffle(draw, values: list) -> list:
 # ---------------------------------------------------------------------------- ranges and edges
 
 finite_floats = st.floats(allow_nan=False, allow_infinity=False)
-bins_st = st.one_of(st.just(20), st.sampled_from([1, 2, 3, 7, 20, 50, 100]))
+# 20 is the default; 48/49 straddle the kernels' switch from comparison to search.
+bins_st = st.one_of(st.just(20), st.sampled_from([1, 2, 3, 7, 20, 48, 49, 100]))
 
 
 @st.composite

@@ -19,7 +19,7 @@ from streamdrift import DriftError, Histogram, Range, make_edges
 from streamdrift.convert import column_values, is_numeric, values_array
 from tests import strategies as sds
 from tests.oracle import finite_float64, oracle_range
-from tests.streamdrift.test_kernels import assert_matches_oracle
+from tests.streamdrift.test_kernels import assert_matches_oracle, kernel_feature
 
 INT_TYPES = [pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint16(), pa.uint32(), pa.uint64()]
 MAX_ROWS = 40
@@ -123,8 +123,6 @@ def test_arrow_columns_give_the_oracle_statistic(ref, cur):
 
 def assert_matches_oracle_arrow(ref_arr, cur_arr, ref_floats, cur_floats):
     """The kernels on Arrow input equal the oracle on the floats (shared with the numpy route)."""
-    from tests.streamdrift.test_kernels import kernel_feature
-
     via_arrow = kernel_feature(ref_arr, cur_arr)
     via_numpy = kernel_feature(ref_floats, cur_floats)
     assert_matches_oracle(ref_floats, cur_floats)

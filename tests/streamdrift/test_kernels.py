@@ -41,6 +41,12 @@ def numpy_refuses(lo, hi, bins):
     return True
 
 
+def linspace(lo, hi, bins):
+    """numpy.linspace's edges (its last product may overflow near float64's max: replaced by hi)."""
+    with np.errstate(over="ignore"):
+        return np.linspace(lo, hi, bins + 1)
+
+
 def numpy_counts(values, edges):
     finite = np.asarray(values).astype(np.float64)
     return np.histogram(finite[np.isfinite(finite)], bins=edges)[0]
@@ -104,7 +110,7 @@ def test_fill_histogram_equals_numpy(values, bins):
     lo, hi, valid, missing = value_range(arr)
     if valid == 0 or numpy_refuses(lo, hi, bins):
         return  # nothing to compare: no range, or numpy raises for it (and range_problem says so)
-    edges = np.linspace(lo, hi, bins + 1)
+    edges = linspace(lo, hi, bins)
     counts = np.zeros(bins, dtype=np.int64)
     got = fill_histogram(arr, edges, counts)
     np.testing.assert_array_equal(counts, numpy_counts(values, edges))
@@ -120,7 +126,7 @@ def test_values_on_edges_and_one_ulp_beside_them(data, rng, bins):
     values = np.array([lo, hi] + data.draw(sds.edge_values(lo, hi, bins)), dtype=np.float64)
     if numpy_refuses(lo, hi, bins):
         return
-    edges = np.linspace(lo, hi, bins + 1)
+    edges = linspace(lo, hi, bins)
     counts = np.zeros(bins, dtype=np.int64)
     fill_histogram(values, edges, counts)
     np.testing.assert_array_equal(counts, np.histogram(values, bins=edges)[0])
@@ -136,6 +142,58 @@ def test_fill_histogram_adds_to_existing_counts(values, start):
     counts = np.full(20, start, dtype=np.int64)
     fill_histogram(values, edges, counts)
     np.testing.assert_array_equal(counts, start + numpy_counts(values, edges))
+
+
+@settings(max_examples=sds.examples(30))
+@given(st.data(), sds.ranges(), st.sampled_from([1, 20, 48, 49, 100]),
+       st.sampled_from([2047, 2048, 2049, 4096, 6145]),
+       st.sampled_from(["float64", "float32", "int64", "uint8"]))
+def test_long_arrays_across_block_boundaries(data, rng, bins, size, dtype):
+    """Arrays longer than the kernels' blocks, every fill route (comparison and search)."""
+    lo, hi = rng
+    if numpy_refuses(lo, hi, bins):
+        return
+    pattern = data.draw(sds.edge_values(lo, hi, bins, max_size=50)) + [np.nan, np.inf, -np.inf]
+    pattern += data.draw(st.lists(sds.finite_floats, max_size=5))  # some out of range
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.resize(np.array(pattern), size).astype(dtype)
+    finite = values[np.isfinite(values)].astype(np.float64)
+    edges = make_edges(lo, hi, bins)
+    counts = np.zeros(bins, dtype=np.int64)
+    valid, missing, below, above, at_lo, at_hi = fill_histogram(values, edges, counts)
+    inside = finite[(finite >= lo) & (finite <= hi)]
+    want = np.histogram(inside, bins=edges)[0]
+    want[0] += (finite < lo).sum()
+    want[-1] += (finite > hi).sum()
+    np.testing.assert_array_equal(counts, want)
+    assert (valid, missing) == (finite.size, size - finite.size)
+    assert (below, above) == ((finite < lo).sum(), (finite > hi).sum())
+    assert (at_lo, at_hi) == ((finite == lo).sum(), (finite == hi).sum())
+    r = value_range(values)
+    assert r[2:] == (finite.size, size - finite.size)
+    if finite.size:
+        assert r[:2] == (finite.min(), finite.max())
+
+
+def test_nan_payloads_and_negative_nan_are_missing():
+    payloads = np.array([0x7FF8000000000001, 0xFFF8000000000000, 0x7FF0000000000001, 0xFFFFFFFFFFFFFFFF],
+                        dtype=np.uint64).view(np.float64)
+    values = np.concatenate([payloads, [1.0, -2.0]])
+    assert value_range(values) == (-2.0, 1.0, 2, 4)
+    values32 = np.array([0x7FC00001, 0xFFC00000, 0x7F800001], dtype=np.uint32).view(np.float32)
+    assert value_range(np.concatenate([values32, np.float32([0.5])])) == (0.5, 0.5, 1, 3)
+    counts = np.zeros(20, dtype=np.int64)
+    assert fill_histogram(values, make_edges(-2.0, 1.0), counts)[:4] == (2, 4, 0, 0)
+    assert counts.sum() == 2
+
+
+def test_signed_zeros_are_equal_values():
+    values = np.array([-0.0, 0.0, -0.0])
+    lo, hi, valid, missing = value_range(values)
+    assert lo == hi == 0.0 and (valid, missing) == (3, 0)
+    counts = np.zeros(20, dtype=np.int64)
+    fill_histogram(values, make_edges(lo, hi), counts)
+    assert counts[-1] == 3
 
 
 def test_constant_column_lands_in_the_last_bin():
