@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -86,6 +87,7 @@ def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrenc
     click.echo(f"{runs} {mode} runs of {model}, {config.concurrency} at a time; log: {log.path}")
     if previous:
         click.echo(f"resuming: {len(finished_ids(previous) & set(range(1, runs + 1)))} of {runs} runs already graded")
+    sys.stdout.flush()
     result = asyncio.run(_run(config, log, max_retries))
     if result.cancelled:
         click.echo(f"{result.cancelled} runs in flight were stopped and not logged; --resume reruns them")
@@ -101,11 +103,17 @@ def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrenc
     ctx.exit(EXIT_OK)
 
 
+def _echo_now(line: str) -> None:
+    """Print a result line and flush it, so results show as they finish even through a pipe."""
+    click.echo(line)
+    sys.stdout.flush()
+
+
 async def _run(config: BatchConfig, log: RunLog, max_retries: int) -> BatchResult:
     import anthropic
 
     async with anthropic.AsyncAnthropic(max_retries=max_retries) as client:
-        return await run_batch(client, config, log, echo=click.echo)
+        return await run_batch(client, config, log, echo=_echo_now)
 
 
 @click.command("report")

@@ -3,6 +3,7 @@ SDK reaches a scripted Messages API on 127.0.0.1 through ANTHROPIC_BASE_URL."""
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -13,21 +14,25 @@ from grader.cli import cli
 from tests.grader.runner_fixtures.fake_api import FakeAPI
 
 
-def grader_cli(*args, cwd, **env_extra):
+def cli_env(**extra):
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
-    env.update(NO_PROXY="127.0.0.1,localhost", PYTHONIOENCODING="utf-8", **env_extra)
-    return subprocess.run(
-        [sys.executable, "-c", "from grader.cli import main; main()", *args],
-        env=env, cwd=cwd, capture_output=True, text=True, timeout=120,
-    )
+    env.update(NO_PROXY="127.0.0.1,localhost", PYTHONIOENCODING="utf-8", **extra)
+    return env
+
+
+ENTRY = [sys.executable, "-c", "from grader.cli import main; main()"]
+
+
+def grader_cli(*args, cwd, **env_extra):
+    return subprocess.run([*ENTRY, *args], env=cli_env(**env_extra), cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture
 def server():
     servers = []
 
-    def start(scenarios):
-        api = FakeAPI(scenarios)
+    def start(scenarios, delay_s=0.0):
+        api = FakeAPI(scenarios, delay_s=delay_s)
         srv, url = api.serve()
         servers.append(srv)
         return api, url
@@ -90,6 +95,25 @@ def test_run_report_and_resume_through_the_command_line(tmp_path, server):
         "✗ run 4: failed: no_submission (end_turn)",
     ]
     assert "runs: 4  passed: 1  failed: 3  api errors: 0" in resumed.stdout
+
+
+def test_ctrl_c_prints_the_summary_of_the_finished_runs_and_exits_130(tmp_path, server):
+    api, url = server(["refusal"] * 8, delay_s=0.3)
+    logdir = tmp_path / "batch"
+    proc = subprocess.Popen(
+        [*ENTRY, "run", "--runs", "8", "--concurrency", "2", "--log-dir", str(logdir)],
+        env=cli_env(ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=url),
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    seen = [proc.stdout.readline(), proc.stdout.readline()]
+    assert seen[1].startswith("✗ run "), seen
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    logged = len((logdir / "runs.jsonl").read_text().splitlines())
+    assert 1 <= logged < 8 and len(api.started) == logged
+    assert "Interrupted: starting no new runs" in out
+    assert f"runs: {logged}  passed: 0  failed: {logged}" in out
 
 
 @pytest.mark.parametrize(

@@ -179,6 +179,7 @@ class FakeAPI:
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 status, headers, payload = api.respond({k.lower(): v for k, v in self.headers.items()}, body)
+                time.sleep(api.delay_s)
                 self.send_response(status)
                 for key, value in {"content-type": "application/json", **headers}.items():
                     self.send_header(key, value)
