@@ -667,4 +667,4 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-__all__ = ["Window", "Problem", "Reference", "Watcher", "load_reference", "watch", "batches", "Follower", "Profile"]
+__all__ = ["Window", "Problem", "Reference", "Watcher", "Follower", "load_reference", "batches", "watch"]
