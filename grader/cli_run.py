@@ -8,6 +8,7 @@ because the API failed (or it answered 401/403/404), 2 on bad usage, a missing
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from datetime import datetime, timezone
@@ -118,14 +119,16 @@ async def _run(config: BatchConfig, log: RunLog, max_retries: int) -> BatchResul
 
 @click.command("report")
 @click.argument("log_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: one object with every number of the summary (pass@k for every k).")
 @click.pass_context
-def report_command(ctx, log_dir):
+def report_command(ctx, log_dir, fmt):
     """Re-print the summary of the batch logged in LOG_DIR (its runs.jsonl)."""
     try:
-        text = report(log_dir)
+        summary = report(log_dir)
     except LogError as exc:
         _fail(ctx, str(exc))
-    click.echo(text)
+    click.echo(json.dumps(summary.to_dict()) if fmt == "json" else format_summary(summary))
 
 
 def register(cli: click.Group) -> None:

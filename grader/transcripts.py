@@ -11,7 +11,7 @@ import json
 import os
 from pathlib import Path
 
-from grader.summary import format_summary, summarize
+from grader.summary import Summary, summarize
 
 LOG_NAME = "runs.jsonl"
 RETRIED_ON_RESUME = ("api_error", "error")
@@ -81,10 +81,9 @@ def check_resumable(records: list[dict], *, model: str, mode: str) -> None:
             )
 
 
-def report(directory: str | os.PathLike) -> str:
-    """The summary text of the batch logged in ``directory``."""
+def report(directory: str | os.PathLike) -> Summary:
+    """The summary of the batch logged in ``directory`` (the last record of each run)."""
     log = RunLog(directory)
     if not log.path.exists():
         raise LogError(f"no run log at {log.path}; pass the --log-dir of a `streamdrift-grader run`")
-    records = list(latest_by_run(log.read()).values())
-    return format_summary(summarize(records))
+    return summarize(latest_by_run(log.read()).values())

@@ -77,6 +77,9 @@ def test_run_report_and_resume_through_the_command_line(tmp_path, server):
 
     again = grader_cli("report", str(logdir), cwd=tmp_path)
     assert again.returncode == 0 and again.stdout == summary
+    as_json = json.loads(grader_cli("report", str(logdir), "--format", "json", cwd=tmp_path).stdout)
+    assert (as_json["passed"], as_json["graded"], as_json["api_errors"]) == (1, 2, 1)
+    assert as_json["pass_at_k"] == {"1": 0.5, "2": 1.0}
 
     refused = grader_cli("run", "--log-dir", str(logdir), cwd=tmp_path, ANTHROPIC_API_KEY="k", ANTHROPIC_BASE_URL=url)
     assert refused.returncode == 2 and len(refused.stderr.splitlines()) == 1
@@ -114,6 +117,19 @@ def test_ctrl_c_prints_the_summary_of_the_finished_runs_and_exits_130(tmp_path, 
     assert 1 <= logged < 8 and len(api.started) == logged
     assert "Interrupted: starting no new runs" in out
     assert f"runs: {logged}  passed: 0  failed: {logged}" in out
+
+
+def test_a_batch_stopped_by_an_authentication_error_exits_1(tmp_path, monkeypatch, server):
+    api, url = server(["unauthorized"] * 3)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "bad-key")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
+    result = CliRunner().invoke(cli, ["run", "--runs", "3", "--sequential", "--log-dir", "b"])
+    assert result.exit_code == 1
+    assert "! run 1: api_error: 401 AuthenticationError: invalid x-api-key" in result.output
+    assert "Stopped: the API answered 401 (authentication failed); no further runs were started" in result.output
+    assert "pass rate: n/a (no run was graded)" in result.output
+    assert api.started == ["unauthorized"]
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ def test_log_round_trip_resume_set_and_torn_last_line(tmp_path):
     assert latest_by_run(records)[2]["note"] == "ü"
     assert finished_ids(records) == {1, 2, 3}
     assert finished_ids(records[:3]) == {1, 3}
-    assert "runs: 3  passed: 2  failed: 1  api errors: 0" in report(tmp_path / "batch")
+    assert "runs: 3  passed: 2  failed: 1  api errors: 0" in format_summary(report(tmp_path / "batch"))
 
 
 def test_log_errors_name_the_problem(tmp_path):
