@@ -140,6 +140,25 @@ def test_500_until_retries_run_out_is_an_api_error_not_a_failure():
     assert len(api.requests) == 3
 
 
+def test_an_unreachable_api_is_an_api_error_after_the_sdk_retries():
+    import anthropic
+
+    attempts = []
+
+    def refuse(request):
+        attempts.append(request.url.path)
+        raise httpx2.ConnectError("connection refused", request=request)
+
+    async def go():
+        http = httpx2.AsyncClient(transport=httpx2.MockTransport(refuse))
+        async with anthropic.AsyncAnthropic(api_key="k", base_url="http://api.test", http_client=http, max_retries=1) as c:
+            return await run_episode(c)
+
+    ep = asyncio.run(go())
+    assert (ep.status, ep.api_status, len(attempts)) == ("api_error", None, 2)
+    assert ep.error.startswith("APIConnectionError")
+
+
 def test_sys_exit_inside_python_expression_ends_only_the_sandbox():
     ep, _ = episode("sys_exit")
     ran = tool_results(ep)[0]
