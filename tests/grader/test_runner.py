@@ -10,7 +10,6 @@ import os
 import signal
 
 import httpx2
-import pytest
 
 import grader
 from grader.episode import run_episode
