@@ -139,7 +139,9 @@ def _private_tmpfs(shared: str, workdir: str) -> bool:
 
 
 def _python_paths() -> list[str]:
-    return [p for p in {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))} if p]
+    """What the job must be able to read: the interpreter, its packages, the project itself."""
+    project = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    return [p for p in {sys.base_prefix, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)), project} if p]
 
 
 def _unshare(flags: int) -> bool:
@@ -403,10 +405,6 @@ def build_frames(cases) -> list:
 
 def run_grade(job: dict, out: Channel, frames=None) -> int:
     """Run the submission's top level, then call its ``detect_drift`` on every case."""
-    if frames is None:
-        from grader.cases import make_cases
-
-        frames = build_frames(make_cases(int(job.get("seed", 0))))
     wanted = job.get("cases")
     if wanted is not None:
         frames = [f for f in frames if f[0] in set(wanted)]
@@ -468,6 +466,10 @@ def run_job(job: dict, result_fd: int, frames=None) -> None:
     out = Channel(result_fd)
     code = 70
     try:
+        if job.get("mode") == "grade" and frames is None:  # built while still trusted and privileged
+            from grader.cases import make_cases
+
+            frames = build_frames(make_cases(int(job.get("seed", 0))))
         info = confine(job, result_fd)
     except BaseException as exc:  # the sandbox could not be set up: the grader's problem, not the job's
         out.send({"event": "harness_error", "stage": "confine", "error": _describe_exception(exc)})

@@ -245,17 +245,24 @@ class Graded:
         return {"submission": self.source, **self.result.to_dict()}
 
 
-def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork", on_result=None, **kw) -> list[Graded]:
+def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork", on_result=None,
+               pool: ForkPool | None = None, **kw) -> list[Graded]:
     """Grade ``(source, code)`` pairs with ``jobs`` in parallel; results in input order.
 
     ``on_result(graded)`` is called as each finishes (in completion order), e.g. to stream
-    JSON lines. Extra keywords go to ``grade_code``.
+    JSON lines. With ``isolation="fork"`` a pool of ``jobs`` workers is started and closed
+    here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
+    benchmark; it is left open). Extra keywords go to ``grade_code``.
     """
     from grader.grade import grade_code
 
     items = list(submissions)
     jobs = max(1, int(jobs or os.cpu_count() or 1))
-    pool = ForkPool(jobs) if isolation == "fork" else None
+    own_pool = isolation == "fork" and pool is None
+    if own_pool:
+        pool = ForkPool(jobs)
+    elif isolation != "fork":
+        pool = None
     lock = threading.Lock()
 
     def one(item):
@@ -271,10 +278,10 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
         results = list(ex.map(one, items))
     except BaseException:  # Ctrl-C: drop what has not started; closing the pool ends the rest
         ex.shutdown(wait=False, cancel_futures=True)
-        if pool is not None:
+        if own_pool:
             pool.close()
         raise
     ex.shutdown()
-    if pool is not None:
+    if own_pool:
         pool.close()
     return results

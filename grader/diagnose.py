@@ -108,43 +108,53 @@ def _kl(c_p: np.ndarray, c_q: np.ndarray, smoothing: str, log: str) -> float:
     return value
 
 
-def _column_inputs(case: Case, column: str, missing: str, sides_rows) -> tuple[np.ndarray, np.ndarray]:
+def _column_inputs(case: Case, column: str, missing: str, rows) -> tuple[np.ndarray, np.ndarray]:
     old = np.asarray(case.old[column], dtype=np.float64)
     new = np.asarray(case.new[column], dtype=np.float64)
     if missing == "rows_dropped":
-        keep_old, keep_new = sides_rows
+        keep_old, keep_new = rows
         return _finite(old[keep_old]), _finite(new[keep_new])
     if missing == "filled_with_zero":
         return np.where(np.isfinite(old), old, 0.0), np.where(np.isfinite(new), new, 0.0)
     return _finite(old), _finite(new)
 
 
-def variant_kls(case: Case, variant: dict, cache: dict | None = None) -> dict[str, float]:
-    """``{column: value}`` of one variant (a dict of axis -> choice) on a case.
+class _Variants:
+    """Values of variants on one case, with the bin counts shared between variants cached."""
 
-    ``cache`` (optional) keeps the bin counts between variants that share them.
-    """
-    cache = {} if cache is None else cache
-    rows = None
-    if variant["missing"] == "rows_dropped":
-        rows = tuple(
-            np.all([~np.isnan(np.asarray(side[c], dtype=np.float64)) for c in case.columns], axis=0)
-            for side in (case.old, case.new)
-        )
-    out = {}
-    for column in case.columns:
+    def __init__(self, case: Case):
+        self.case = case
+        self.counts: dict = {}
+        self._rows = None
+
+    def rows(self):
+        """The rows ``DataFrame.dropna()`` keeps on each side (no NaN in any column)."""
+        if self._rows is None:
+            self._rows = tuple(
+                np.all([~np.isnan(np.asarray(side[c], dtype=np.float64)) for c in self.case.columns], axis=0)
+                for side in (self.case.old, self.case.new)
+            )
+        return self._rows
+
+    def value(self, column: str, variant: dict) -> float:
         key = (column, variant["missing"], variant["range"], variant["bins"])
-        if key not in cache:
-            old, new = _column_inputs(case, column, variant["missing"], rows)
-            cache[key] = None if old.size == 0 or new.size == 0 else _counts(old, new, variant["range"], variant["bins"])
-        if cache[key] is None:
-            out[column] = math.nan
-            continue
-        c_p, c_q = cache[key]
+        if key not in self.counts:
+            rows = self.rows() if variant["missing"] == "rows_dropped" else None
+            old, new = _column_inputs(self.case, column, variant["missing"], rows)
+            self.counts[key] = (None if old.size == 0 or new.size == 0
+                                else _counts(old, new, variant["range"], variant["bins"]))
+        if self.counts[key] is None:
+            return math.nan
+        c_p, c_q = self.counts[key]
         if variant["direction"] == "reversed":
             c_p, c_q = c_q, c_p
-        out[column] = _kl(c_p, c_q, variant["smoothing"], variant["log"])
-    return out
+        return _kl(c_p, c_q, variant["smoothing"], variant["log"])
+
+
+def variant_kls(case: Case, variant: dict) -> dict[str, float]:
+    """``{column: value}`` of one variant (a dict of axis -> choice) on a case."""
+    v = _Variants(case)
+    return {c: v.value(c, variant) for c in case.columns}
 
 
 def _close(got: float, want: float, tolerance: float) -> bool:
@@ -162,21 +172,30 @@ def _variants(level: int):
             yield dict(zip(chosen, values))
 
 
+def _distance(got: float, want: float) -> float:
+    return abs(got - want) if math.isfinite(got) and math.isfinite(want) else math.inf
+
+
 def diagnose(case: Case, got: dict[str, float], expected: dict[str, float], tolerance: float) -> tuple[list[str], list[str]]:
     """The reason codes (and one-line details) of the wrong variant that explains ``got``.
 
     ``got`` holds the submission's float values by column (missing or non-numeric ones
     left out). Returns ``([], [])`` when no variant of one or two mistakes explains them.
+    Each variant is first tried on the column that is furthest from the reference, and
+    only a variant that explains that one is computed for every column.
     """
     columns = [c for c in case.columns if isinstance(got.get(c), float)]
     if not columns:
         return [], []
-    cache: dict = {}
+    probe = max(columns, key=lambda c: _distance(got[c], expected[c]))
+    variants = _Variants(case)
     for level in (1, 2):
         for change in _variants(level):
             variant = {**CORRECT, **change}
             try:
-                values = variant_kls(case, variant, cache)
+                if not _close(got[probe], variants.value(probe, variant), tolerance):
+                    continue
+                values = {c: variants.value(c, variant) for c in columns}
             except (ValueError, FloatingPointError):
                 continue
             if not all(_close(got[c], values[c], tolerance) for c in columns):

@@ -65,4 +65,4 @@ def test_timeout_and_tolerance_arguments(fork_pool):
 
 def test_every_reason_has_a_one_line_explanation():
     assert all(isinstance(v, str) and v and "\n" not in v for v in REASONS.values())
-    assert grader.__all__ == ["REASONS", "GradeResult", "extract_code", "grade_code", "reward", "task_prompt"]
+    assert {"REASONS", "GradeResult", "extract_code", "grade_code", "reward", "task_prompt"} <= set(grader.__all__)
