@@ -17,7 +17,7 @@ def test_printed_tolerance(text, tol):
 
 def test_parse_printed_formats():
     out = ("debug line\nDrifted: age (KL=0.1858)\n  Drifted: my col (KL = np.float64(0.3224)) \n"
-           "Drifted: x (KL=1.5e-01)\nDrifted: nonsense\n")
+           "Drifted: x (KL=1.5e-01)\nDrifted: nonsense\nDrifted columns: age, x\n")
     found, bad = parse_printed(out)
     assert found == [("age", "0.1858"), ("my col", "0.3224"), ("x", "1.5e-01")]
     assert bad == ["Drifted: nonsense"]
