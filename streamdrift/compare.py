@@ -19,7 +19,7 @@ from streamdrift.errors import DriftError
 from streamdrift.io import DEFAULT_BATCH_SIZE, FileSource, Source, open_source, prefetch
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
-from streamdrift.stats import BINS, EPS, THRESHOLD, make_edges, range_problem
+from streamdrift.stats import BINS, EPS, THRESHOLD, binnable_edges
 
 
 def compare(
@@ -84,14 +84,9 @@ def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, co
     results = []
     for f in features:
         r, c = hists[ref][f], hists[cur][f]
-        reason = range_problem(combined[f].lo, combined[f].hi) if _binnable(combined[f]) else None
+        reason = binnable_edges(combined[f].lo, combined[f].hi, bins)[1]
         results.append(FeatureDrift.from_histograms(f, r, c, threshold, EPS, reason=reason))
     return Report(results, threshold=threshold, bins=bins)
-
-
-def _binnable(r: Range) -> bool:
-    """A range holds at least one value (from statistics ``count`` is unknown, so not ``empty``)."""
-    return r.lo <= r.hi
 
 
 def _scan_ranges(ref, cur, features, batch_size, counter) -> dict[str, Range]:
@@ -100,14 +95,9 @@ def _scan_ranges(ref, cur, features, batch_size, counter) -> dict[str, Range]:
 
 
 def _count(ref, cur, features, ranges, bins, batch_size, counter):
-    def edges(r: Range):
-        if _binnable(r) and not range_problem(r.lo, r.hi):
-            return make_edges(r.lo, r.hi, bins)
-        return make_edges(0.0, 0.0, bins)
-
     out = {}
     for side in (ref, cur):
-        out[side] = {f: Histogram(edges(ranges[f])) for f in features}
+        out[side] = {f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features}
         counter.fill(side, out[side], batch_size)
     return out
 

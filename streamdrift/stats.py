@@ -8,7 +8,7 @@ from streamdrift._kernels import divergences
 
 from streamdrift.defaults import BINS, EPS, THRESHOLD
 
-__all__ = ["BINS", "EPS", "THRESHOLD", "Divergence", "divergence", "kl_divergence", "make_edges", "range_problem"]
+__all__ = ["BINS", "EPS", "THRESHOLD", "Divergence", "divergence", "kl_divergence", "binnable_edges", "make_edges", "range_problem"]
 
 
 class Divergence(NamedTuple):
@@ -47,6 +47,18 @@ def range_problem(lo: float, hi: float, bins: int = BINS) -> str | None:
             "(numpy.linspace gives decreasing edges at subnormal precision)"
         )
     return None
+
+
+def binnable_edges(lo: float, hi: float, bins: int = BINS) -> tuple[np.ndarray, str | None]:
+    """The SPEC edges for a feature's combined range, and why its KL is undefined (or None).
+
+    A range that holds no value (``lo > hi``) or cannot be binned still gets edges, ``[0, 0]``,
+    so that its valid and missing values are counted all the same.
+    """
+    if lo > hi:
+        return make_edges(0.0, 0.0, bins), None
+    problem = range_problem(lo, hi, bins)
+    return make_edges(0.0, 0.0, bins) if problem else make_edges(lo, hi, bins), problem
 
 
 def divergence(ref_counts, cur_counts, eps: float = EPS) -> Divergence:

@@ -54,9 +54,10 @@ from streamdrift.io import (
 from streamdrift.profile import Profile, is_profile
 from streamdrift.report import FeatureDrift
 from streamdrift.state import Histogram, Range
-from streamdrift.stats import BINS, EPS, THRESHOLD, make_edges, range_problem
+from streamdrift.defaults import WINDOW
+from streamdrift.stats import BINS, EPS, THRESHOLD, binnable_edges
 
-DEFAULT_WINDOW = 100_000
+DEFAULT_WINDOW = WINDOW
 EDGES = ("combined", "reference")
 STDIN = "-"
 
@@ -213,14 +214,11 @@ def _fixed_histograms(source: Source, features, bins, batch_size, threads):
 
 
 def window_edges(r: Range, bins: int):
-    """SPEC edges for a range; placeholder edges when it holds no value or cannot be binned."""
-    if r.lo <= r.hi and not range_problem(r.lo, r.hi, bins):
-        return make_edges(r.lo, r.hi, bins)
-    return make_edges(0.0, 0.0, bins)
+    return binnable_edges(r.lo, r.hi, bins)[0]
 
 
 def _undefined_range(r: Range, bins: int) -> str | None:
-    return range_problem(r.lo, r.hi, bins) if r.lo <= r.hi else None
+    return binnable_edges(r.lo, r.hi, bins)[1]
 
 
 # ------------------------------------------------------------------------------ windows

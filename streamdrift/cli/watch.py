@@ -26,10 +26,8 @@ from streamdrift.cli import (
     warn,
 )
 from streamdrift.cli.compare import format_options
-from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD
+from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
-
-WINDOW = 100_000  # streamdrift.watch.DEFAULT_WINDOW, here so that --help needs no numpy or Arrow
 
 
 class Stopped(Exception):
