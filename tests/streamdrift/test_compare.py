@@ -284,3 +284,11 @@ def test_report_pickles_and_is_iterable():
     assert [f.to_dict() for f in again] == [f.to_dict() for f in report]
     assert len(report) == 3 and report["age"].drifted
     assert streamdrift.Report is type(report)
+
+
+def test_range_problem_depends_on_bins():
+    """A subnormal range numpy can cut into 20 bins but not into 100 (linspace edges decrease)."""
+    ref, cur = {"x": [0.0, 1e-322]}, {"x": [2.8e-322]}
+    assert compare(ref, cur)["x"].kl is not None
+    wide = compare(ref, cur, bins=100)["x"]
+    assert wide.kl is None and "too narrow to cut into 100 bins" in wide.reason
