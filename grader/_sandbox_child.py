@@ -211,17 +211,21 @@ def _describe_exception(exc: BaseException) -> str:
 # --- confinement -----------------------------------------------------------------------------
 
 
-def _set_limits(job: dict) -> None:
+def _set_limits(job: dict, own_uid: bool) -> None:
+    """Address space, CPU seconds, file size, open files, no core; processes only with our own
+    uid (RLIMIT_NPROC counts every process of the user, so with a shared uid it would count
+    the caller's other processes too)."""
     mem = int(job.get("memory_mb", 1024)) * 1024 * 1024
     cpu = int(job.get("timeout_s", 10.0)) + 2
     limits = [
         (resource.RLIMIT_AS, mem),
         (resource.RLIMIT_CPU, cpu),  # soft == hard: SIGKILL at the limit (PID 1 ignores SIGXCPU)
         (resource.RLIMIT_FSIZE, int(job.get("file_mb", 16)) * 1024 * 1024),
-        (resource.RLIMIT_NPROC, int(job.get("nproc", 32))),
         (resource.RLIMIT_NOFILE, 256),
         (resource.RLIMIT_CORE, 0),
     ]
+    if own_uid:
+        limits.append((resource.RLIMIT_NPROC, int(job.get("nproc", 32))))
     for which, value in limits:
         try:
             soft, hard = resource.getrlimit(which)
@@ -285,7 +289,7 @@ def confine(job: dict, result_fd: int) -> dict:
     ):
         uid = None  # the interpreter would be unreadable as another uid: stay root (reported)
     os.chdir(workdir)
-    _set_limits(job)
+    _set_limits(job, own_uid=uid is not None)
     if uid is not None:
         os.setgroups([])
         os.setresgid(uid, uid, uid)

@@ -160,8 +160,11 @@ def check_prints(stdout: str, got: dict[str, float], threshold: float) -> tuple[
 
 
 def check_case(case: Case, expected: dict[str, float], event: dict | None, tolerance: float,
-               *, timed_out: bool, died: str | None) -> CaseResult:
-    """Judge one case from its ``case`` event (None when the child never reported it)."""
+               *, timed_out: bool, died: str | None, found: list | None = None) -> CaseResult:
+    """Judge one case from its ``case`` event (None when the child never reported it).
+
+    ``found`` is passed to ``diagnose`` (the mistakes already named for this submission).
+    """
     exp = {c: _json_float(v) for c, v in expected.items()}
     if event is None:
         if timed_out:
@@ -196,7 +199,7 @@ def check_case(case: Case, expected: dict[str, float], event: dict | None, toler
     if bad or off:
         from grader.diagnose import diagnose
 
-        codes, why = diagnose(case, got, expected, tolerance)
+        codes, why = diagnose(case, got, expected, tolerance, found)
         reasons += [c for c in codes if c not in reasons]
         details += why
     stdout = event.get("stdout")

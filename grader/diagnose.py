@@ -176,39 +176,44 @@ def _distance(got: float, want: float) -> float:
     return abs(got - want) if math.isfinite(got) and math.isfinite(want) else math.inf
 
 
-def diagnose(case: Case, got: dict[str, float], expected: dict[str, float], tolerance: float) -> tuple[list[str], list[str]]:
+def diagnose(case: Case, got: dict[str, float], expected: dict[str, float], tolerance: float,
+             found: list | None = None) -> tuple[list[str], list[str]]:
     """The reason codes (and one-line details) of the wrong variant that explains ``got``.
 
     ``got`` holds the submission's float values by column (missing or non-numeric ones
     left out). Returns ``([], [])`` when no variant of one or two mistakes explains them.
     Each variant is first tried on the column that is furthest from the reference, and
-    only a variant that explains that one is computed for every column.
+    only a variant that explains that one is computed for every column. ``found`` (one
+    list per submission) remembers the variants that explained earlier cases and tries
+    them first, so a case where two variants coincide gets the submission's mistake.
     """
     columns = [c for c in case.columns if isinstance(got.get(c), float)]
     if not columns:
         return [], []
     probe = max(columns, key=lambda c: _distance(got[c], expected[c]))
     variants = _Variants(case)
-    for level in (1, 2):
-        for change in _variants(level):
-            variant = {**CORRECT, **change}
-            try:
-                if not _close(got[probe], variants.value(probe, variant), tolerance):
-                    continue
-                values = {c: variants.value(c, variant) for c in columns}
-            except (ValueError, FloatingPointError):
+    found = [] if found is None else found
+    for change in itertools.chain(list(found), _variants(1), _variants(2)):
+        variant = {**CORRECT, **change}
+        try:
+            if not _close(got[probe], variants.value(probe, variant), tolerance):
                 continue
-            if not all(_close(got[c], values[c], tolerance) for c in columns):
-                continue
-            if all(_close(values[c], expected[c], tolerance) for c in columns):
-                continue  # indistinguishable from the correct values here: explains nothing
-            codes, details = [], []
-            for axis, value in change.items():
-                code = CODE_OF[(axis, value)]
-                if code not in codes:
-                    codes.append(code)
-                detail = DETAIL_OF.get((axis, value))
-                if detail:
-                    details.append(f"{code}: {detail}")
-            return codes, details
+            values = {c: variants.value(c, variant) for c in columns}
+        except (ValueError, FloatingPointError):
+            continue
+        if not all(_close(got[c], values[c], tolerance) for c in columns):
+            continue
+        if all(_close(values[c], expected[c], tolerance) for c in columns):
+            continue  # indistinguishable from the correct values here: explains nothing
+        if change not in found:
+            found.append(change)
+        codes, details = [], []
+        for axis, value in change.items():
+            code = CODE_OF[(axis, value)]
+            if code not in codes:
+                codes.append(code)
+            detail = DETAIL_OF.get((axis, value))
+            if detail:
+                details.append(f"{code}: {detail}")
+        return codes, details
     return [], []

@@ -167,11 +167,12 @@ def grade_code(
         # the top level ended the process before any case ran (os._exit, a signal, ...)
         ending_words = "the process ended while running the top level: " + ending_words
     results = []
+    found: list = []  # the mistakes named so far, tried first on the next cases
     for case, expected in selected:
         event = reported.get(case.name)
         results.append(
             check_case(case, expected, event, float(tolerance), timed_out=ending_code == "timeout",
-                       died=ending_words)
+                       died=ending_words, found=found)
         )
     return _summarise(results, started, raw, extra)
 
