@@ -37,33 +37,21 @@ _FMAX = np.finfo(np.float64).max
 
 
 @njit(nogil=True, cache=True)
-def _range_keys64(bits):
-    """Min and max order-preserving key of the finite float64s whose bits are ``bits``, and their count."""
-    lo = _I64MAX
-    hi = _I64MIN
+def _range_keys(bits, exp, mag, shift, key_max, key_min):
+    """Min and max order-preserving integer key of the finite floats whose bits are ``bits``, and their count.
+
+    ``key = bits ^ ((bits >> shift) & mag)`` orders IEEE floats as signed integers; the
+    constants are those of the float width (int64 for float64, int32 for float32).
+    """
+    lo = key_max
+    hi = key_min
     valid = 0
     for i in range(bits.size):
         u = bits[i]
-        finite = (u & _EXP64) != _EXP64
-        key = u ^ ((u >> 63) & _MAG64)
-        lo = min(lo, key if finite else _I64MAX)
-        hi = max(hi, key if finite else _I64MIN)
-        valid += finite
-    return lo, hi, valid
-
-
-@njit(nogil=True, cache=True)
-def _range_keys32(bits):
-    """As ``_range_keys64`` for float32 bits."""
-    lo = _I32MAX
-    hi = _I32MIN
-    valid = 0
-    for i in range(bits.size):
-        u = bits[i]
-        finite = (u & _EXP32) != _EXP32
-        key = u ^ ((u >> 31) & _MAG32)
-        lo = min(lo, key if finite else _I32MAX)
-        hi = max(hi, key if finite else _I32MIN)
+        finite = (u & exp) != exp
+        key = u ^ ((u >> shift) & mag)
+        lo = min(lo, key if finite else key_max)
+        hi = max(hi, key if finite else key_min)
         valid += finite
     return lo, hi, valid
 
@@ -71,7 +59,7 @@ def _range_keys32(bits):
 @njit(nogil=True, cache=True)
 def range_float64(values):
     """``(lo, hi, valid, missing)`` of a contiguous float64 array; lo/hi are +inf/-inf when none is finite."""
-    lo, hi, valid = _range_keys64(values.view(np.int64))
+    lo, hi, valid = _range_keys(values.view(np.int64), _EXP64, _MAG64, np.int64(63), _I64MAX, _I64MIN)
     if valid == 0:
         return np.inf, -np.inf, 0, values.size
     keys = np.empty(2, np.int64)
@@ -84,7 +72,7 @@ def range_float64(values):
 @njit(nogil=True, cache=True)
 def range_float32(values):
     """As ``range_float64`` for a contiguous float32 array (lo/hi returned as float64)."""
-    lo, hi, valid = _range_keys32(values.view(np.int32))
+    lo, hi, valid = _range_keys(values.view(np.int32), _EXP32, _MAG32, np.int32(31), _I32MAX, _I32MIN)
     if valid == 0:
         return np.inf, -np.inf, 0, values.size
     keys = np.empty(2, np.int32)
