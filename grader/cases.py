@@ -153,6 +153,17 @@ def _few_rows(rng) -> Case:
     )
 
 
+def _many_rows(rng) -> Case:
+    n_old, n_new = 100_000, 80_000
+    return Case(
+        "many_rows",
+        ("latency_ms", "clicks"),
+        {"latency_ms": rng.gamma(2.0, 50.0, n_old), "clicks": rng.poisson(3.0, n_old).astype(np.int64)},
+        {"latency_ms": rng.gamma(3.0, 50.0, n_new), "clicks": rng.poisson(3.4, n_new).astype(np.int64)},
+        about="100,000 and 80,000 rows",
+    )
+
+
 def _many_columns(rng) -> Case:
     n, k = 600, 40
     cols = tuple(f"f{i:02d}" for i in range(k))
@@ -198,12 +209,12 @@ def _threshold_boundary(rng) -> Case:
 
 _BUILDERS = (
     _spec, _nans, _infinities, _constant, _dtypes, _heavy_tails, _bimodal,
-    _large_offset, _few_rows, _many_columns, _bin_edges, _threshold_boundary,
+    _large_offset, _few_rows, _many_columns, _bin_edges, _threshold_boundary, _many_rows,
 )
 
 CASE_NAMES = ("spec_example", "nans", "infinities", "constant_columns", "integer_and_float32", "heavy_tails",
               "bimodal_empty_bins", "large_offset", "few_rows", "many_columns", "values_on_bin_edges",
-              "threshold_boundary")
+              "threshold_boundary", "many_rows")
 
 
 @lru_cache(maxsize=8)
