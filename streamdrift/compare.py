@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from streamdrift.convert import column_values, is_numeric
 from streamdrift.errors import DriftError
-from streamdrift.io import DEFAULT_BATCH_SIZE, FileSource, Source, open_source, prefetch
+from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source, open_source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
 from streamdrift.stats import BINS, EPS, THRESHOLD, binnable_edges
@@ -125,22 +125,25 @@ class Counter:
         """``update`` every state with its column of every batch of ``source``."""
         names = list(states)
         batches = source.batches(names, batch_size)
-        if isinstance(source, FileSource):
-            batches = prefetch(batches)
+        reader = Background(batches) if isinstance(source, FileSource) else None
 
         def update(name, column):
             state = states[name]
             for values in column_values(column):
                 state.update(values)
 
-        for batch in batches:
-            columns = [batch.column(name) for name in names]
-            if self._pool is None or len(names) == 1:
-                for name, column in zip(names, columns):
-                    update(name, column)
-            else:
-                for fut in [self._pool.submit(update, n, c) for n, c in zip(names, columns)]:
-                    fut.result()
+        try:
+            for batch in reader if reader is not None else batches:
+                columns = [batch.column(name) for name in names]
+                if self._pool is None or len(names) == 1:
+                    for name, column in zip(names, columns):
+                        update(name, column)
+                else:
+                    for fut in [self._pool.submit(update, n, c) for n, c in zip(names, columns)]:
+                        fut.result()
+        finally:
+            if reader is not None:
+                reader.close()
 
 
 def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list[str]:

@@ -12,7 +12,7 @@ import shutil
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -254,39 +254,54 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     return (lo, hi) if lo <= hi else None
 
 
-def prefetch(batches: Iterator, depth: int = 2) -> Iterator:
-    """Iterate ``batches`` in a background thread, ``depth`` ahead, so decoding overlaps counting."""
-    q: queue.Queue = queue.Queue(maxsize=depth)
-    done = object()
-    stop = threading.Event()
+class Background:
+    """Iterates ``items`` on a daemon thread, ``depth`` ahead, so reading overlaps counting.
 
-    def produce():
+    Waiting for the next item can be interrupted by a signal in the main thread; ``close``
+    never waits on a reader blocked in ``read`` (standard input), it only asks it to stop.
+    """
+
+    def __init__(self, items: Iterable, depth: int = 2, stop: threading.Event | None = None):
+        self._q: queue.Queue = queue.Queue(maxsize=depth)
+        self._stop = stop or threading.Event()
+        self._done = object()
+        self._thread = threading.Thread(target=self._run, args=(iter(items),), name="streamdrift-read", daemon=True)
+        self._thread.start()
+
+    def _run(self, items):
         try:
-            for item in batches:
-                if stop.is_set():
+            for item in items:
+                if not self._put((item, None)):
                     return
-                q.put((item, None))
-            q.put((done, None))
-        except BaseException as exc:  # handed to the consumer, re-raised there
-            q.put((done, exc))
+            self._put((self._done, None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            self._put((self._done, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
 
-    thread = threading.Thread(target=produce, name="streamdrift-prefetch", daemon=True)
-    thread.start()
-    try:
+    def _put(self, entry) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._q.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def __iter__(self):
         while True:
-            item, exc = q.get()
+            item, exc = self._q.get()
             if exc is not None:
                 raise exc
-            if item is done:
+            if item is self._done:
                 return
             yield item
-    finally:
-        stop.set()
-        while thread.is_alive():
-            try:
-                q.get_nowait()
-            except queue.Empty:
-                thread.join(0.01)
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(0.2)
 
 
 def spool_stdin() -> tuple[Path, str]:

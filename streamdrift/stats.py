@@ -36,6 +36,8 @@ def range_problem(lo: float, hi: float, bins: int = BINS) -> str | None:
     linspace's edges decrease.
     """
     lo, hi = float(lo), float(hi)
+    if lo > hi:
+        return f"empty range [{lo!r}, {hi!r}]: no finite values"
     with np.errstate(over="ignore", invalid="ignore"):
         width = np.float64(hi) - np.float64(lo)
     if not np.isfinite(width):
@@ -63,10 +65,11 @@ def binnable_edges(lo: float, hi: float, bins: int = BINS) -> tuple[np.ndarray, 
 
 def divergence(ref_counts, cur_counts, eps: float = EPS) -> Divergence:
     """All statistics from a reference and a current count vector of the same edges."""
-    ref = np.ascontiguousarray(ref_counts, dtype=np.float64)
-    cur = np.ascontiguousarray(cur_counts, dtype=np.float64)
+    ref = np.asarray(ref_counts, dtype=np.float64)
+    cur = np.asarray(cur_counts, dtype=np.float64)
     if ref.shape != cur.shape or ref.ndim != 1 or ref.size == 0:
         raise ValueError(f"count vectors must be 1-D and of one length, got {ref.shape} and {cur.shape}")
+    ref, cur = np.ascontiguousarray(ref), np.ascontiguousarray(cur)
     return Divergence(*(float(x) for x in divergences(ref, cur, float(eps))))
 
 

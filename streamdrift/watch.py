@@ -22,13 +22,12 @@ becomes a ``Problem`` item in the stream of batches; the caller decides to skip 
 
 import io
 import os
-import queue
 import shutil
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +40,7 @@ from streamdrift.convert import column_values, is_numeric
 from streamdrift.errors import DriftError
 from streamdrift.io import (
     DEFAULT_BATCH_SIZE,
+    Background,
     IPC_FILE,
     IPC_STREAM,
     PARQUET,
@@ -564,56 +564,6 @@ def complete(path: Path) -> bool:
     if fmt == IPC_STREAM:
         return tail == b"\xff\xff\xff\xff\x00\x00\x00\x00" or tail[4:] == b"\x00\x00\x00\x00"
     return True  # not a data file: reading it reports the problem
-
-
-class Background:
-    """Iterates ``items`` on a daemon thread, ``depth`` ahead, so reading overlaps counting.
-
-    Waiting for the next item can be interrupted by a signal in the main thread; ``close``
-    never waits on a reader blocked in ``read`` (standard input), it only asks it to stop.
-    """
-
-    def __init__(self, items: Iterable, depth: int = 2, stop: threading.Event | None = None):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
-        self._stop = stop or threading.Event()
-        self._done = object()
-        self._thread = threading.Thread(target=self._run, args=(iter(items),), name="streamdrift-read", daemon=True)
-        self._thread.start()
-
-    def _run(self, items):
-        try:
-            for item in items:
-                if not self._put((item, None)):
-                    return
-            self._put((self._done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            self._put((self._done, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    def _put(self, entry) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._q.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self):
-        while True:
-            item, exc = self._q.get()
-            if exc is not None:
-                raise exc
-            if item is self._done:
-                return
-            yield item
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(0.2)
 
 
 def watch(

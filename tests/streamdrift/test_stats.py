@@ -155,3 +155,13 @@ def test_divergence_accepts_lists_ints_floats_and_views():
 def test_divergence_rejects_mismatched_counts(ref, cur):
     with pytest.raises(ValueError, match="count vectors"):
         divergence(ref, cur)
+
+
+@pytest.mark.parametrize("ref, cur", [(5, 5), ([[1, 2]], [[1, 2]]), ([], []), ([1, 2], [1, 2, 3])])
+def test_divergence_takes_only_count_vectors_of_one_length(ref, cur):
+    with pytest.raises(ValueError, match="count vectors must be 1-D and of one length"):
+        divergence(ref, cur)
+
+
+def test_range_problem_names_an_empty_range():
+    assert range_problem(float("inf"), float("-inf")) == "empty range [inf, -inf]: no finite values"

@@ -17,8 +17,8 @@ from streamdrift.errors import DriftError
 from streamdrift.profile import Profile
 from streamdrift.state import Histogram
 from streamdrift.stats import make_edges, range_problem
+from streamdrift.io import Background
 from streamdrift.watch import (
-    Background,
     Follower,
     Problem,
     Watcher,
