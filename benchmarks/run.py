@@ -729,6 +729,10 @@ def markdown(m: dict, rows: list[dict], skipped: dict, quick: bool, duration: fl
     for g, why in skipped.items():
         lines.append(f"| {g} | skipped | {why} | - | - | - | SKIP |")
     lines.append("")
+    loads = m.get("load_by_group") or {}
+    if any(v is not None for v in loads.values()):
+        lines.append("1-minute load average when each group started (2 cores; above ~1 other work competes): "
+                     + ", ".join(f"{g} {v:.1f}" for g, v in loads.items() if v is not None) + ".")
     lines.append(f"Total run time {duration:.0f} s.")
     return "\n".join(lines)
 
@@ -757,6 +761,7 @@ def main(argv=None) -> int:
         if g not in only:
             continue
         tg = time.perf_counter()
+        ctx.setdefault("load", {})[g] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         print(f"# {g} ...", file=sys.stderr, flush=True)
         try:
             got = GROUP_FUNCS[g](sz, ctx)
@@ -776,6 +781,7 @@ def main(argv=None) -> int:
         print(f"#   {time.perf_counter() - tg:.1f} s", file=sys.stderr, flush=True)
     duration = time.perf_counter() - t0
     m["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    m["load_by_group"] = ctx.get("load", {})
     print(markdown(m, rows, skipped, args.quick, duration))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
