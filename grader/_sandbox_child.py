@@ -284,10 +284,8 @@ def confine(job: dict, result_fd: int) -> dict:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if "mount" in info["namespaces"] and "pid" in info["namespaces"]:
         info["mounts"] = _private_mounts(_python_paths(), workdir)
-    if uid is not None and any(map(_blocked_ancestor, _python_paths())) and not any(
-        m.startswith("tmpfs:") for m in info["mounts"]
-    ):
-        uid = None  # the interpreter would be unreadable as another uid: stay root (reported)
+    if uid is not None and any(map(_blocked_ancestor, _python_paths())):
+        uid = None  # the interpreter would still be unreadable as another uid: stay root (reported)
     os.chdir(workdir)
     _set_limits(job, own_uid=uid is not None)
     if uid is not None:

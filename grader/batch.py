@@ -75,6 +75,7 @@ class _Worker:
         started = time.monotonic()
         workdir = make_workdir()
         pipes = [os.pipe() for _ in range(3)]
+        readers = [r for r, _ in pipes]  # closed here until ``collect`` takes them over
         ended = {"status": None, "timed_out": False}
         try:
             try:
@@ -85,6 +86,7 @@ class _Worker:
                     os.close(w)
             msg, _ = recv_frame(self.sock)
             if msg.get("event") != "started":
+                self.alive = False
                 raise WorkerError(f"the worker refused the job: {msg}")
 
             def on_exit():
@@ -94,8 +96,10 @@ class _Worker:
                 except (EOFError, OSError, ValueError):
                     self.alive = False
 
+            streams = dict(zip(("stdout", "stderr", "result"), readers))
+            readers = []
             bufs, truncated, _, exited = collect(
-                {"stdout": pipes[0][0], "stderr": pipes[1][0], "result": pipes[2][0]},
+                streams,
                 self.sock.fileno(),
                 on_exit,
                 started + timeout_s + SAFETY_MARGIN_S,
@@ -104,13 +108,10 @@ class _Worker:
             )
         except (EOFError, OSError, ValueError) as exc:
             self.alive = False
-            for r, _ in pipes:
-                try:
-                    os.close(r)
-                except OSError:
-                    pass
             raise WorkerError(f"the grader worker failed: {exc}") from None
         finally:
+            for fd in readers:
+                os.close(fd)
             remove_workdir(workdir)
         if not exited:
             self.alive = False  # the worker never reported the end: it is not trusted again

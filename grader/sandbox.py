@@ -21,8 +21,13 @@ CPU time, file size, processes and open files. What is not: the filesystem is th
 so the child can *read* world-readable files (the project source, the Python installation,
 /proc entries that are world-readable); CPU and memory bandwidth are shared. Not root: no
 namespaces and no uid change (the child runs as the caller's user, can read and write what
-the caller can, and may reach the network); the process group is still killed on timeout
-and rlimits still apply.
+the caller can, can signal the caller's other processes and may reach the network); the
+process group is still killed on timeout (a grandchild that calls ``setsid()`` escapes it)
+and rlimits still apply. ``ExecResult.isolation`` says what a run actually got.
+
+Memory: ``memory_mb`` is an address-space limit (RLIMIT_AS) on the whole child. A forked
+child starts with what the warm worker had mapped (about 0.5 GB with numpy, pandas and
+numba), a spawned one with about 0.1 GB.
 """
 
 from __future__ import annotations
@@ -233,14 +238,17 @@ def run_spawn(job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
     started = time.monotonic()
     workdir = make_workdir()
     job = {**job, "workdir": workdir, "timeout_s": timeout_s}
-    r_res, w_res = os.pipe()
+    # Our own pipes (not subprocess.PIPE): ``collect`` owns and closes the read ends, and no
+    # file object closes the same descriptor numbers again later (another thread may reuse them).
+    (r_out, w_out), (r_err, w_err), (r_res, w_res) = os.pipe(), os.pipe(), os.pipe()
+    readers = [r_out, r_err, r_res]
     try:
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-I", "-B", CHILD_SCRIPT, str(w_res)],
                 stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
+                stdout=w_out,
+                stderr=w_err,
                 pass_fds=(w_res,),
                 start_new_session=True,
                 close_fds=True,
@@ -248,7 +256,8 @@ def run_spawn(job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
                 env=child_env(workdir),
             )
         finally:
-            os.close(w_res)
+            for fd in (w_out, w_err, w_res):
+                os.close(fd)
         try:
             proc.stdin.write(json.dumps(job).encode("utf-8"))
             proc.stdin.close()
@@ -256,8 +265,9 @@ def run_spawn(job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
             pass
         pidfd = os.pidfd_open(proc.pid)
         try:
+            readers = []  # from here on ``collect`` closes them
             bufs, truncated, timed_out, _ = collect(
-                {"stdout": proc.stdout.fileno(), "stderr": proc.stderr.fileno(), "result": r_res},
+                {"stdout": r_out, "stderr": r_err, "result": r_res},
                 pidfd,
                 lambda: _kill_group(proc.pid),  # ended but not reaped yet: the pgid cannot be reused
                 started + timeout_s,
@@ -266,18 +276,11 @@ def run_spawn(job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
             )
         finally:
             os.close(pidfd)
-            for f in (proc.stdout, proc.stderr):
-                try:
-                    f.close()
-                except OSError:
-                    pass
         proc.wait()
         exit_code = proc.returncode
     finally:
-        try:
-            os.close(r_res)
-        except OSError:
-            pass
+        for fd in readers:
+            os.close(fd)
         remove_workdir(workdir)
     events, garbage = parse_events(bytes(bufs["result"]))
     return RawRun(
