@@ -22,6 +22,20 @@ class GraderUsageError(Exception):
     """Bad usage or input: printed as ``error: <message>``, exit 2."""
 
 
+class _PipeClosed(Exception):
+    """The reader of our output went away (``| head``): stop quietly, exit 0.
+
+    Not an OSError, so click does not turn it into its own exit 1.
+    """
+
+
+def _echo(text: str = "", *, err: bool = False, nl: bool = True) -> None:
+    try:
+        click.echo(text, err=err, nl=nl)
+    except BrokenPipeError:
+        raise _PipeClosed() from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
 @click.pass_context
@@ -36,7 +50,7 @@ def prompt_command() -> None:
     """Print the task prompt (Markdown) that a model receives."""
     from grader.prompt import task_prompt
 
-    click.echo(task_prompt(), nl=False)
+    _echo(task_prompt(), nl=False)
 
 
 @cli.command("reasons")
@@ -46,7 +60,7 @@ def reasons_command() -> None:
 
     width = max(map(len, REASONS))
     for code, text in REASONS.items():
-        click.echo(f"{code:<{width}}  {text}")
+        _echo(f"{code:<{width}}  {text}")
 
 
 def _text_line(graded) -> str:
@@ -125,19 +139,19 @@ def grade_command(ctx, paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, 
 
     def emit(graded):
         if fmt == "json":
-            click.echo(json.dumps(graded.to_dict()))
+            _echo(json.dumps(graded.to_dict()))
         else:
-            click.echo(_text_line(graded))
+            _echo(_text_line(graded))
             if verbose and not graded.result.passed:
                 for line in graded.result.explain():
-                    click.echo("    " + line)
+                    _echo("    " + line)
 
     started = time.monotonic()
     graded = grade_many(submissions, jobs=jobs, isolation=isolation, on_result=emit, seed=seed,
                         tolerance=tolerance, timeout_s=timeout_s, memory_mb=memory_mb)
     wall = time.monotonic() - started
     summary = format_summary(graded, wall, jobs, isolation)
-    click.echo(summary, err=fmt == "json")
+    _echo(summary, err=fmt == "json")
 
 
 def main(argv=None) -> None:
@@ -162,11 +176,12 @@ def main(argv=None) -> None:
     except KeyboardInterrupt:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
-    except BrokenPipeError:
-        try:
-            sys.stdout = None  # nothing more can be written; do not fail again at exit
-        finally:
-            sys.exit(0)
+    except (_PipeClosed, BrokenPipeError):
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # the final flush at exit must not fail again
+        sys.exit(0)
     except Exception as exc:  # noqa: BLE001 - the one exit point
         if debug:
             traceback.print_exc()

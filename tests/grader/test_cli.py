@@ -91,3 +91,14 @@ def test_reasons_lists_every_code():
     r = run("reasons")
     assert r.returncode == 0
     assert [line.split()[0] for line in r.stdout.splitlines()] == list(REASONS)
+
+
+def test_broken_pipe_is_a_quiet_exit_0():
+    files = [CORPUS / n for n in ("ok_numpy.py", "ok_pandas.py", "mistake_log2.py", "wrong_type_list.py")]
+    proc = subprocess.Popen(GRADER + ["grade", "--jobs", "1", *map(str, files)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    first = proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read()
+    assert proc.wait(timeout=300) == 0
+    assert first.startswith("PASS") and err == ""
