@@ -718,6 +718,8 @@ def markdown(m: dict, rows: list[dict], skipped: dict, quick: bool, duration: fl
         f"numba {m['numba']}, numpy {m['numpy']}, pyarrow {m['pyarrow']}; load average at start "
         f"{', '.join(f'{x:.2f}' for x in m['loadavg'] or [])}. Best of N interleaved runs.",
         "",
+        *(["With --quick the sizes are too small for the targets (start-up costs dominate): this run shows that "
+           "every group runs and agrees with its baseline; judge PASS/MISS on a full run.", ""] if quick else []),
         "| group | case | streamdrift | baseline | ratio | target | result |",
         "|---|---|---|---|---|---|---|",
     ]
