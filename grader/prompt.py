@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(?:python3?|py)\b[^\n]*\n(.*?)^[ \t]*\1[ \t]*$",
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*(?:python3?|py)\b[^\n]*\n(.*?)^[ \t]*\1[ \t\r]*$",
                     re.DOTALL | re.MULTILINE | re.IGNORECASE)
 
 

@@ -25,6 +25,8 @@ def test_extract_code():
     assert extract_code("```\nx = 1\n```") is None
     assert extract_code("no code") is None
     assert extract_code(None) is None
+    assert extract_code("```python\r\nx = 1\r\n```\r\n") == "x = 1\r\n"
+    assert extract_code("````python\nprint('```')\n````") == "print('```')\n"
 
 
 def test_task_prompt_states_the_statistic_exactly():
