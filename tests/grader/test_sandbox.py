@@ -177,3 +177,38 @@ def test_a_sandbox_that_cannot_start_raises_instead_of_blaming_the_code():
                     timeout_s=5, output_limit=1000)
     with pytest.raises(SandboxError, match="could not be set up"):
         check_setup(raw)
+
+
+@root_only
+def test_process_count_is_limited_and_nothing_outlives_the_run():
+    code = (
+        "import os, time\n"
+        "n = 0\n"
+        "for i in range(200):\n"
+        "    try:\n"
+        "        pid = os.fork()\n"
+        "    except OSError:\n"
+        "        break\n"
+        "    if pid == 0:\n"
+        "        time.sleep(4545.5)\n"
+        "    n += 1\n"
+        "print(n)\n"
+    )
+    r = run_code(code, nproc=16)
+    assert r.error is None and 0 < int(r.stdout) < 16
+    uid = r.isolation["uid"]
+    assert uid and _processes_of_uid(uid) == []  # the sleeping children died with the run
+
+
+def _processes_of_uid(uid: int) -> list[str]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            uids = next((line.split()[1:] for line in status.splitlines() if line.startswith("Uid:")), [])
+            if str(uid) in uids:
+                found.append(pid)
+    return found
