@@ -80,7 +80,7 @@ def _blocked_ancestor(path: str) -> tuple[str, str] | None:
     return None
 
 
-def _private_mounts(paths, workdir: str) -> list[str]:
+def _private_mounts(paths, run_dir: str) -> list[str]:
     """In a new mount namespace: a fresh /proc, the Python installation reachable by others,
     private /tmp, /var/tmp and /dev/shm.
 
@@ -104,13 +104,14 @@ def _private_mounts(paths, workdir: str) -> list[str]:
     if _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC):
         done.append("proc")
     for shared in SHARED_WRITABLE:
-        if _private_tmpfs(shared, workdir):
+        if _private_tmpfs(shared, run_dir):
             done.append(f"tmpfs:{shared}")
     return done
 
 
 def _private_tmpfs(shared: str, workdir: str) -> bool:
-    """Cover a world-writable directory with a small private tmpfs (keeping ``workdir`` if inside).
+    """Cover a world-writable directory with a small private tmpfs (keeping ``workdir``, the
+    run directory, if inside).
 
     Whatever the job writes there vanishes with its mount namespace, and it cannot see or
     touch other processes' temporary files.
@@ -266,8 +267,11 @@ def confine(job: dict, result_fd: int) -> dict:
             info["namespaces"] = ["pid", "net", "ipc"]
         elif _unshare(CLONE_NEWNET):
             info["namespaces"] = ["net"]
-    if uid is not None:
-        os.chown(workdir, uid, uid)  # before any uid change; harmless if we stay root
+    if uid is not None:  # before any uid change; harmless if we stay root
+        run_dir = os.path.dirname(workdir)
+        for path in (workdir, os.path.join(run_dir, "numba")):
+            for base, dirs, _files in os.walk(path):
+                os.chown(base, uid, uid)  # the directories only: linked cache files stay root's
     if "pid" in info["namespaces"]:
         pid = os.fork()
         if pid != 0:
@@ -283,7 +287,7 @@ def confine(job: dict, result_fd: int) -> dict:
             _mirror_exit(status, result_fd)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if "mount" in info["namespaces"] and "pid" in info["namespaces"]:
-        info["mounts"] = _private_mounts(_python_paths(), workdir)
+        info["mounts"] = _private_mounts(_python_paths(), os.path.dirname(workdir))
     if uid is not None and any(map(_blocked_ancestor, _python_paths())):
         uid = None  # the interpreter would still be unreadable as another uid: stay root (reported)
     os.chdir(workdir)

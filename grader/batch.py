@@ -18,7 +18,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from grader.sandbox import RESULT_LIMIT, RawRun, collect, make_workdir, parse_events, remove_workdir
+from grader.sandbox import RESULT_LIMIT, RawRun, collect, make_workdir, parse_events, remove_workdir, workdir_of
 from grader.worker import recv_frame, send_frame
 
 WORKER_START_TIMEOUT_S = 120.0
@@ -73,7 +73,8 @@ class _Worker:
 
     def run(self, job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
         started = time.monotonic()
-        workdir = make_workdir()
+        root = make_workdir()  # the worker has the kernels in memory: no numba cache needed
+        workdir = workdir_of(root)
         pipes = [os.pipe() for _ in range(3)]
         readers = [r for r, _ in pipes]  # closed here until ``collect`` takes them over
         ended = {"status": None, "timed_out": False}
@@ -112,7 +113,7 @@ class _Worker:
         finally:
             for fd in readers:
                 os.close(fd)
-            remove_workdir(workdir)
+            remove_workdir(root)
         if not exited:
             self.alive = False  # the worker never reported the end: it is not trusted again
         status = ended["status"]

@@ -64,7 +64,7 @@ def child_env(workdir: str) -> dict[str, str]:
         "MKL_NUM_THREADS": "1",
         "NUMEXPR_NUM_THREADS": "1",
         "NUMBA_NUM_THREADS": "1",
-        "NUMBA_CACHE_DIR": os.path.join(workdir, ".numba_cache"),
+        "NUMBA_CACHE_DIR": os.path.join(os.path.dirname(workdir), "numba"),
         "MPLBACKEND": "Agg",
     }
 
@@ -215,12 +215,47 @@ def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kil
     return bufs, truncated, timed_out, ended_at is not None
 
 
-def make_workdir() -> str:
-    return tempfile.mkdtemp(prefix="streamdrift-sandbox-")
+def make_workdir(numba_cache: bool = False) -> str:
+    """A private per-run directory: ``work/`` (the child's empty cwd) and ``numba/`` (its
+    NUMBA_CACHE_DIR). Returns the run directory; ``workdir_of`` gives the cwd.
+
+    With ``numba_cache`` the project's compiled streamdrift kernels are linked into the
+    child's cache (symlinks to root-owned files the child can read but not change; numba
+    replaces, never rewrites, cache files), so a fresh interpreter need not recompile them.
+    """
+    root = tempfile.mkdtemp(prefix="streamdrift-sandbox-")
+    os.chmod(root, 0o711)  # the child (another uid) may pass through, not list or change it
+    os.mkdir(workdir_of(root), 0o700)
+    os.mkdir(os.path.join(root, "numba"), 0o700)
+    if numba_cache:
+        _link_numba_cache(os.path.join(root, "numba"))
+    return root
+
+
+def workdir_of(root: str) -> str:
+    return os.path.join(root, "work")
+
+
+def _link_numba_cache(cache_dir: str) -> None:
+    import hashlib
+    import importlib.util
+
+    try:
+        spec = importlib.util.find_spec("streamdrift")
+        source_dir = os.path.dirname(os.path.abspath(spec.origin))
+        compiled = os.path.join(source_dir, "__pycache__")
+        names = [n for n in os.listdir(compiled) if n.endswith((".nbi", ".nbc"))]
+    except (AttributeError, ImportError, OSError, TypeError, ValueError):
+        return
+    # numba's _UserProvidedCacheLocator layout: <dir name>_<sha1 of the source directory>
+    target = os.path.join(cache_dir, f"{os.path.basename(source_dir)}_{hashlib.sha1(source_dir.encode()).hexdigest()}")
+    os.mkdir(target, 0o700)
+    for name in names:
+        os.symlink(os.path.join(compiled, name), os.path.join(target, name))
 
 
 def remove_workdir(path: str) -> None:
-    """Remove the child's working directory, whatever modes the child left on it."""
+    """Remove a run directory, whatever modes the child left in it."""
 
     def fix(func, p, exc):
         try:
@@ -236,7 +271,8 @@ def remove_workdir(path: str) -> None:
 def run_spawn(job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
     """Run ``job`` in a fresh interpreter (see module docstring)."""
     started = time.monotonic()
-    workdir = make_workdir()
+    root = make_workdir(numba_cache=True)
+    workdir = workdir_of(root)
     job = {**job, "workdir": workdir, "timeout_s": timeout_s}
     # Our own pipes (not subprocess.PIPE): ``collect`` owns and closes the read ends, and no
     # file object closes the same descriptor numbers again later (another thread may reuse them).
@@ -281,7 +317,7 @@ def run_spawn(job: dict, *, timeout_s: float, output_limit: int) -> RawRun:
     finally:
         for fd in readers:
             os.close(fd)
-        remove_workdir(workdir)
+        remove_workdir(root)
     events, garbage = parse_events(bytes(bufs["result"]))
     return RawRun(
         bytes(bufs["stdout"]),
