@@ -9,8 +9,9 @@ Two ways to start the child, with the same confinement (see ``grader/_sandbox_ch
 The parent side is the same for both: pipes for stdout, stderr and the private result
 channel; a deadline after which the child's whole process group is killed with SIGKILL;
 output kept up to a size cap and the rest discarded as it arrives (a child printing forever
-cannot fill the parent's memory); the temporary working directory removed afterwards.
-Everything here is safe to call from many threads at once.
+cannot fill the parent's memory); a per-run directory (the empty working directory and a
+private numba cache) removed afterwards. Everything here is safe to call from many threads
+at once.
 
 What is isolated (as root, where namespaces are allowed, as on the project's machines): a
 fresh session and process group; its own PID namespace (nothing it starts outlives it); no
