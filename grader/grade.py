@@ -16,7 +16,6 @@ from grader.sandbox import MAX_CODE_CHARS, RawRun, check_setup, execute
 
 DEFAULT_TIMEOUT_S = 20.0
 DEFAULT_MEMORY_MB = 2048
-SUBMISSION_LEVEL = ("no_code", "syntax_error", "exec_error", "no_function")
 
 
 @dataclass
@@ -114,7 +113,10 @@ def grade_code(
 
     ``isolation`` is ``"fork"`` (a child forked from a warm worker, the default; ``pool`` is a
     ``grader.batch.ForkPool``, else a shared one) or ``"spawn"`` (a fresh interpreter).
-    ``cases`` restricts grading to the named cases (default: all of them).
+    ``timeout_s`` is the wall-time limit of the whole run (top level and every case; cases
+    not reached score ``timeout``), ``memory_mb`` its address-space limit, ``output_limit``
+    the characters kept of each call's printed output. ``cases`` restricts grading to the
+    named cases (default: all of them). Thread-safe.
     """
     from grader.reference import expected_for_seed
 
