@@ -193,8 +193,13 @@ def main() -> None:
     except BaseException as exc:
         send_frame(sock, {"event": "error", "message": f"worker preload failed: {type(exc).__name__}: {exc}"})
         return
+    worker = Worker(sock)
+    try:
+        worker.frames_for(0)  # the default seed's DataFrames, built once before any job
+    except Exception:
+        pass
     send_frame(sock, {"event": "ready", "pid": os.getpid()})
-    Worker(sock).serve()
+    worker.serve()
 
 
 if __name__ == "__main__":
