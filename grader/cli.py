@@ -112,7 +112,8 @@ def format_summary(graded: list, wall_s: float, jobs: int, isolation: str, slowe
               help="Address-space limit per submission, MB.")
 @click.option("--isolation", type=click.Choice(["fork", "spawn"]), default="fork", show_default=True,
               help="fork: children of warm workers (fast); spawn: a fresh interpreter per submission.")
-@click.option("--verbose", "-v", is_flag=True, help="Text format: explain every failure in words.")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Text format: also show what was seen in each failed case (values, errors, printed lines).")
 @click.pass_context
 def grade_command(ctx, paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isolation, verbose):
     """Grade submissions: .py files, model responses (.md/.txt: the first ```python block),
@@ -142,8 +143,8 @@ def grade_command(ctx, paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, 
             _echo(json.dumps(graded.to_dict()))
         else:
             _echo(_text_line(graded))
-            if verbose and not graded.result.passed:
-                for line in graded.result.explain():
+            if not graded.result.passed:
+                for line in graded.result.explain(details=verbose):
                     _echo("    " + line)
 
     started = time.monotonic()

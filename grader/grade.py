@@ -42,9 +42,11 @@ class GradeResult:
             "duration_s": self.duration_s,
         }
 
-    def explain(self) -> list[str]:
-        """One line per reason, in words, then the specific details."""
+    def explain(self, details: bool = True) -> list[str]:
+        """One line per reason, in words, then (with ``details``) what was seen per case."""
         lines = [f"{code}: {REASONS.get(code, code)}" for code in self.reasons]
+        if not details:
+            return lines
         seen = set()
         for d in self.details:
             if d not in seen:

@@ -47,9 +47,14 @@ def test_grade_text_summary_of_a_directory(tmp_path):
     for name in ("ok_pure_python.py", "mistake_reversed_direction.py", "syntax_error.py"):
         (tmp_path / name).write_text((CORPUS / name).read_text())
     (tmp_path / "notes.csv").write_text("ignored")
+    r = run("grade", tmp_path, "--jobs", "1", "--seed", "5", "--tolerance", "1e-9")
+    assert r.returncode == 0, r.stderr
+    assert "    reversed_direction: computes KL(new || old); the task asks for KL(old || new)" in r.stdout
+    assert "[spec_example]" not in r.stdout  # per-case details only with --verbose
     r = run("grade", tmp_path, "--jobs", "1", "--verbose", "--seed", "5", "--tolerance", "1e-9")
     assert r.returncode == 0, r.stderr
     lines = r.stdout.splitlines()
+    assert any(line.startswith("      [spec_example] kl_mismatch: ") for line in lines)
     assert lines[0].startswith("FAIL  0.000") and lines[0].endswith("mistake_reversed_direction.py  "
                                                                       "[kl_mismatch, reversed_direction]")
     assert "    reversed_direction: computes KL(new || old); the task asks for KL(old || new)" in lines
