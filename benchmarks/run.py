@@ -515,9 +515,12 @@ def group_evidently(sz, ctx):
     # Evidently's kl_div bins differently (its own bin count and smoothing), so its values
     # are not SPEC values; the check is that both ran over the same features.
     s = t["evidently"]["best"] / t["streamdrift"]["best"]
-    return [row("evidently", f"kl_div drift, {n / 1e6:g}M rows x {len(cols)} (pandas in memory)", t["streamdrift"]["best"], "s",
+    agree = sum((ev[c] > 0.1) == rep[c].drifted for c in cols)
+    return [row("evidently", f"kl_div drift, {n / 1e6:g}M rows x {len(cols)} (pandas in memory); drift decisions agree "
+                f"on {agree} of {len(cols)} features", t["streamdrift"]["best"], "s",
                 f"evidently {version} kl_div", t["evidently"]["best"], s, f"{s:.1f}x faster",
-                note="evidently bins its own way: values not comparable, features checked",
+                note=(f"evidently bins its own way (values not comparable; features checked); drift decisions at "
+                      f"0.1 agree on {sum((ev[c] > 0.1) == rep[c].drifted for c in cols)} of {len(cols)} features"),
                 evidently_scores=ev, streamdrift_kl=rep.kl())]
 
 
