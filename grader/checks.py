@@ -43,6 +43,13 @@ REASONS: dict[str, str] = {
     "nan_not_dropped": "does not drop NaN/inf per column on each side independently",
 }
 
+RUN_REASONS: dict[str, str] = {
+    "no_submission": "an agent run ended without calling submit_answer (graded as a failure)",
+    "api_error": "the Messages API failed after the SDK's retries: not the model's fault, "
+                 "left out of the pass rate",
+}
+"""Codes of a whole agent run (``streamdrift-grader run``), beside the verdict's REASONS."""
+
 _DRIFTED = re.compile(r"^\s*Drifted:\s*(?P<col>.*?)\s*\(\s*KL\s*[=:]\s*(?P<val>[^()]*?(?:\([^()]*\))?)\s*\)\s*$")
 _WRAPPED = re.compile(r"^(?:np\.|numpy\.)?float(?:64|32)?\((?P<v>[^()]*)\)$")
 

@@ -56,10 +56,13 @@ def prompt_command() -> None:
 @cli.command("reasons")
 def reasons_command() -> None:
     """List the reason codes a verdict can carry, with what each means."""
-    from grader.checks import REASONS
+    from grader.checks import REASONS, RUN_REASONS
 
-    width = max(map(len, REASONS))
+    width = max(map(len, {**REASONS, **RUN_REASONS}))
     for code, text in REASONS.items():
+        _echo(f"{code:<{width}}  {text}")
+    _echo("\nof a whole run (streamdrift-grader run):")
+    for code, text in RUN_REASONS.items():
         _echo(f"{code:<{width}}  {text}")
 
 

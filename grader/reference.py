@@ -16,10 +16,11 @@ from grader.cases import Case, make_cases
 
 def column_kl(old, new, bins: int = BINS) -> float:
     """KL(old || new) of one column: combined finite range, linspace edges, eps on counts."""
-    r = Range().update(old) + Range().update(new)
-    if Range().update(old).empty or Range().update(new).empty:
+    r_old, r_new = Range().update(old), Range().update(new)
+    if r_old.empty or r_new.empty:
         raise ValueError("a hidden case has a column without a finite value on one side")
-    problem = range_problem(r.lo, r.hi)
+    r = r_old + r_new
+    problem = range_problem(r.lo, r.hi, bins)
     if problem:
         raise ValueError(problem)
     h_old = Histogram.for_range(r.lo, r.hi, bins=bins).update(old)

@@ -91,11 +91,13 @@ def test_debug_shows_the_traceback():
 
 
 def test_reasons_lists_every_code():
-    from grader import REASONS
+    from grader.checks import REASONS, RUN_REASONS
 
     r = run("reasons")
     assert r.returncode == 0
-    assert [line.split()[0] for line in r.stdout.splitlines()] == list(REASONS)
+    verdict, run_level = r.stdout.split("\n\nof a whole run (streamdrift-grader run):\n")
+    assert [line.split()[0] for line in verdict.splitlines()] == list(REASONS)
+    assert [line.split()[0] for line in run_level.splitlines()] == list(RUN_REASONS)
 
 
 def test_broken_pipe_is_a_quiet_exit_0():
