@@ -90,23 +90,34 @@ def timed(fns: dict, repeats: int, warmup: bool = True, clock=time.perf_counter)
     ``clock`` is wall time by default; single-threaded groups pass ``time.thread_time``
     (CPU time of this thread), which other processes on a shared machine cannot inflate.
     """
-    out = {name: {"samples": [], "result": None} for name in fns}
+    out = {name: {"samples": [], "cpu": [], "result": None} for name in fns}
     if warmup:
         for name, fn in fns.items():
             out[name]["result"] = fn()
     for _ in range(repeats):
         for name, fn in fns.items():
             gc.collect()
+            c0 = _process_cpu()
             t0 = clock()
             res = fn()
             dt = clock() - t0
+            out[name]["cpu"].append(_process_cpu() - c0)
             out[name]["samples"].append(dt)
             out[name]["result"] = res
     for name in fns:
         s = out[name]["samples"]
+        out[name]["best_cpu"] = min(out[name]["cpu"])
         out[name]["best"] = min(s)
         out[name]["median"] = statistics.median(s)
     return out
+
+
+def _process_cpu() -> float:
+    """CPU seconds (user + sys) of this process, all threads."""
+    import resource
+
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def row(group, case, value, unit, baseline_name=None, baseline=None, ratio=None, ratio_text=None,
@@ -430,6 +441,8 @@ def group_compare(sz, ctx):
     )
     if has_stats:
         fns["compare_scan"] = lambda: compare(str(ref), str(cur), batch_size=batch_size, use_statistics=False)
+    if "threads" in params:
+        fns["compare_1"] = lambda: compare(str(ref), str(cur), batch_size=batch_size, threads=1)
     t = timed(fns, sz["repeats"])
     assert t["pyarrow"]["result"] == t["pyarrow_prebuffer"]["result"] == 2 * rows_n
     check_report(t["compare"]["result"], expected, "compare")
@@ -439,6 +452,14 @@ def group_compare(sz, ctx):
     rows = [row("compare", f"compare() end to end, {size}", t["compare"]["best"], "s",
                 "pyarrow iter_batches alone", base, r1, f"{r1:.2f}x of pyarrow", "<= 1.25x", r1 <= 1.25,
                 samples={k: v["samples"] for k, v in t.items()})]
+    cc, pc_ = t["compare"]["best_cpu"], t["pyarrow"]["best_cpu"]
+    rows.append(row("compare", "  same, CPU seconds of all threads (pyarrow decodes on its own threads too) (info)",
+                    cc, "s", "pyarrow iter_batches alone", pc_, cc / pc_, f"{cc / pc_:.2f}x of pyarrow"))
+    if "compare_1" in t:
+        check_report(t["compare_1"]["result"], expected, "compare(threads=1)")
+        r1t = t["compare_1"]["best"] / base
+        rows.append(row("compare", "  same, threads=1 (info)", t["compare_1"]["best"], "s", "pyarrow iter_batches alone",
+                        base, r1t, f"{r1t:.2f}x of pyarrow"))
     pb = t["pyarrow_prebuffer"]["best"]
     rows.append(row("compare", "  pyarrow iter_batches with its default pre_buffer=True (info)", pb, "s",
                     "pyarrow iter_batches, pre_buffer=False", base, pb / base, f"{pb / base:.2f}x"))
