@@ -104,14 +104,15 @@ def _private_mounts(paths, run_dir: str) -> list[str]:
     if _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC):
         done.append("proc")
     for shared in SHARED_WRITABLE:
-        if _private_tmpfs(shared, run_dir):
+        if _private_tmpfs(shared, [run_dir, *paths]):
             done.append(f"tmpfs:{shared}")
     return done
 
 
-def _private_tmpfs(shared: str, workdir: str) -> bool:
-    """Cover a world-writable directory with a small private tmpfs (keeping ``workdir``, the
-    run directory, if inside).
+def _private_tmpfs(shared: str, keep: list[str]) -> bool:
+    """Cover a world-writable directory with a small private tmpfs, keeping the ``keep``
+    paths inside it (the run directory; the interpreter and project when they live there,
+    as in a clone under /tmp) visible by binding them back.
 
     Whatever the job writes there vanishes with its mount namespace, and it cannot see or
     touch other processes' temporary files.
@@ -121,22 +122,23 @@ def _private_tmpfs(shared: str, workdir: str) -> bool:
             return False
     except OSError:
         return False
-    shared_real, work_real = os.path.realpath(shared), os.path.realpath(workdir)
-    rel = os.path.relpath(work_real, shared_real)
-    inside = not (rel == os.curdir or rel.startswith(os.pardir + os.sep) or rel == os.pardir)
-    keep = os.open(work_real, os.O_PATH | os.O_CLOEXEC) if inside else None
+    shared_real = os.path.realpath(shared)
+    inside = sorted({rel for rel in (os.path.relpath(os.path.realpath(p), shared_real) for p in keep)
+                     if rel != os.curdir and rel != os.pardir and not rel.startswith(os.pardir + os.sep)})
+    outermost = [rel for rel in inside if not any(rel.startswith(o + os.sep) for o in inside if o != rel)]
+    handles = [(rel, os.open(os.path.join(shared_real, rel), os.O_PATH | os.O_CLOEXEC)) for rel in outermost]
     try:
         if not _mount("tmpfs", shared_real, "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777,size=64m"):
             return False
-        if keep is not None:
+        for rel, fd in handles:
             target = os.path.join(shared_real, rel)
-            os.makedirs(os.path.dirname(target), mode=0o755, exist_ok=True)
-            os.mkdir(target, 0o700)
-            return _mount(f"/proc/self/fd/{keep}", target, None, MS_BIND)
+            os.makedirs(target, mode=0o755, exist_ok=True)
+            if not _mount(f"/proc/self/fd/{fd}", target, None, MS_BIND | MS_REC):
+                return False
         return True
     finally:
-        if keep is not None:
-            os.close(keep)
+        for _, fd in handles:
+            os.close(fd)
 
 
 def _python_paths() -> list[str]:

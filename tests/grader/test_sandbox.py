@@ -212,3 +212,25 @@ def _processes_of_uid(uid: int) -> list[str]:
             if str(uid) in uids:
                 found.append(pid)
     return found
+
+
+@root_only
+def test_a_project_under_tmp_stays_visible_inside_the_private_tmp(tmp_path):
+    """CI may clone into /tmp: the sandbox's private /tmp must keep the project importable."""
+    import shutil
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    copy = Path(tempfile.mkdtemp(dir="/tmp", prefix="sandbox-project-"))
+    try:
+        for package in ("grader", "streamdrift"):
+            shutil.copytree(root / package, copy / package, ignore=shutil.ignore_patterns("__pycache__"))
+        os.chmod(copy, 0o755)
+        seen = f"import os; print(os.path.isfile({str(copy / 'streamdrift' / '__init__.py')!r}))"
+        probe = f"from grader.sandbox import run_code\nr = run_code({seen!r})\nprint(r.stdout.strip() or r.error)\n"
+        out = subprocess.run([sys.executable, "-c", probe], cwd=copy, env={**os.environ, "PYTHONPATH": str(copy)},
+                             capture_output=True, text=True, timeout=120)
+        assert out.stdout.strip() == "True", out.stderr
+    finally:
+        shutil.rmtree(copy, ignore_errors=True)
