@@ -832,12 +832,14 @@ def main(argv=None) -> int:
     duration = time.perf_counter() - t0
     m["loadavg_end"] = os.getloadavg() if hasattr(os, "getloadavg") else None
     m["load_by_group"] = ctx.get("load", {})
-    print(markdown(m, rows, skipped, args.quick, duration))
+    text = markdown(m, rows, skipped, args.quick, duration)
+    print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(text + "\n")
     doc = dict(machine=m, quick=args.quick, sizes=sz, duration_s=duration, rows=rows, skipped=skipped, errors=errors)
     out.write_text(json.dumps(doc, indent=2, default=_json_default) + "\n")
-    print(f"\nJSON: {out}", file=sys.stderr)
+    print(f"\nJSON: {out} (table: {out.with_suffix('.md')})", file=sys.stderr)
     return 1 if errors else 0
 
 
