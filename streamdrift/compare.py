@@ -39,7 +39,7 @@ def compare(
     Arrow IPC files, pyarrow Tables/RecordBatches/Datasets, pandas DataFrames or mappings
     of column name to array. Features are the numeric columns of both sides (or
     ``columns``), in the reference's column order. ``threads`` counts features in
-    parallel (default: the number of CPUs).
+    parallel (default: the number of CPUs, less one when files are decoded).
     """
     threshold = check_threshold(threshold)
     bins = check_bins(bins)
@@ -47,7 +47,8 @@ def compare(
         raise DriftError(f"batch size must be a positive number of rows, got {batch_size}")
     with open_source(reference, "reference") as ref, open_source(current, "current") as cur:
         features = select_features(ref, cur, columns)
-        with Counter(threads) as counter:
+        decoding = isinstance(ref, FileSource) or isinstance(cur, FileSource)
+        with Counter(threads, decoding) as counter:
             return _compare(ref, cur, features, threshold, bins, batch_size, counter, use_statistics)
 
 
@@ -102,11 +103,23 @@ def _count(ref, cur, features, ranges, bins, batch_size, counter):
     return out
 
 
+def thread_count(threads: int | None, decoding: bool = False) -> int:
+    """Threads to count features on: as asked, else one per CPU, less one while pyarrow decodes files.
+
+    Decoding and counting are both CPU-bound; on 2 cores, two counting threads beside the
+    decoder are slower than one (measured in benchmarks/, compare group).
+    """
+    if threads:
+        return max(1, threads)
+    cpus = os.cpu_count() or 1
+    return max(1, cpus - 1 if decoding else cpus)
+
+
 class Counter:
     """Feeds a source's batches to per-feature states, features in parallel on a thread pool."""
 
-    def __init__(self, threads: int | None):
-        self.threads = max(1, threads or os.cpu_count() or 1)
+    def __init__(self, threads: int | None, decoding: bool = False):
+        self.threads = thread_count(threads, decoding)
         self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="streamdrift") if self.threads > 1 else None
 
     def __enter__(self):

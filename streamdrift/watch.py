@@ -35,7 +35,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streamdrift.compare import Counter, check_bins, check_threshold
+from streamdrift.compare import Counter, check_bins, check_threshold, thread_count
 from streamdrift.convert import column_values, is_numeric
 from streamdrift.errors import DriftError
 from streamdrift.io import (
@@ -195,7 +195,7 @@ def reference_features(schema: pa.Schema, columns: list[str] | None, where: str)
 
 def _fixed_histograms(source: Source, features, bins, batch_size, threads):
     """``(histograms, ranges)`` of the reference on its own range: statistics or a scan for the range, then one count."""
-    with Counter(threads) as counter:
+    with Counter(threads, decoding=isinstance(source, FileSource)) as counter:
         known = {f: source.statistics_range(f) for f in features}
         scan = [f for f in features if known[f] is None]
         ranges = counter.ranges(source, scan, batch_size) if scan else {}
@@ -255,7 +255,7 @@ class Watcher:
         self.rows = 0
         self.windows = 0
         self.drifted_windows = 0
-        n = max(1, threads or os.cpu_count() or 1)
+        n = thread_count(threads, decoding=True)
         self._pool = ThreadPoolExecutor(n, thread_name_prefix="streamdrift-watch") if n > 1 and len(self.features) > 1 else None
         self._fixed = {}
         if edges == "reference":

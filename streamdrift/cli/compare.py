@@ -33,7 +33,7 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
 @format_options
 @click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
               help="Rows decoded at a time; bounds memory.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs].")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding files].")
 @click.option("--no-statistics", is_flag=True,
               help="Ignore Parquet column statistics and scan for the range (two decoding passes).")
 def compare_command(reference, current, threshold, bins, columns, fmt, batch_size, threads, no_statistics):

@@ -158,7 +158,7 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
               help="Print only drifted lines (JSON: only drifted records); no summary, no progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs].")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
 def watch_command(sources, references, window, edges, threshold, bins, columns, fmt, follow, poll_interval,
                   give_up_after, strict, quiet, batch_size, threads):
     """Report the drift of each window of rows of SOURCE against REF, as the data arrives.
