@@ -38,17 +38,21 @@ def range_problem(lo: float, hi: float, bins: int = BINS) -> str | None:
     lo, hi = float(lo), float(hi)
     if lo > hi:
         return f"empty range [{lo!r}, {hi!r}]: no finite values"
+    return _edges_or_problem(lo, hi, bins)[1]
+
+
+def _edges_or_problem(lo: float, hi: float, bins: int) -> tuple[np.ndarray | None, str | None]:
     with np.errstate(over="ignore", invalid="ignore"):
         width = np.float64(hi) - np.float64(lo)
     if not np.isfinite(width):
-        return f"range [{lo!r}, {hi!r}] is wider than float64 can hold (hi - lo overflows)"
+        return None, f"range [{lo!r}, {hi!r}] is wider than float64 can hold (hi - lo overflows)"
     edges = make_edges(lo, hi, bins)
     if not np.isfinite(edges).all() or np.any(edges[:-1] > edges[1:]):
-        return (
+        return None, (
             f"range [{lo!r}, {hi!r}] is too narrow to cut into {bins} bins "
             "(numpy.linspace gives decreasing edges at subnormal precision)"
         )
-    return None
+    return edges, None
 
 
 def binnable_edges(lo: float, hi: float, bins: int = BINS) -> tuple[np.ndarray, str | None]:
@@ -57,10 +61,11 @@ def binnable_edges(lo: float, hi: float, bins: int = BINS) -> tuple[np.ndarray, 
     A range that holds no value (``lo > hi``) or cannot be binned still gets edges, ``[0, 0]``,
     so that its valid and missing values are counted all the same.
     """
+    lo, hi = float(lo), float(hi)
     if lo > hi:
         return make_edges(0.0, 0.0, bins), None
-    problem = range_problem(lo, hi, bins)
-    return make_edges(0.0, 0.0, bins) if problem else make_edges(lo, hi, bins), problem
+    edges, problem = _edges_or_problem(lo, hi, bins)
+    return (make_edges(0.0, 0.0, bins) if edges is None else edges), problem
 
 
 def divergence(ref_counts, cur_counts, eps: float = EPS) -> Divergence:

@@ -217,10 +217,6 @@ def window_edges(r: Range, bins: int):
     return binnable_edges(r.lo, r.hi, bins)[0]
 
 
-def _undefined_range(r: Range, bins: int) -> str | None:
-    return binnable_edges(r.lo, r.hi, bins)[1]
-
-
 # ------------------------------------------------------------------------------ windows
 
 
@@ -261,8 +257,8 @@ class Watcher:
         if edges == "reference":
             for f in self.features:
                 r = reference.range(f)
-                e = window_edges(r, self.bins)
-                self._fixed[f] = (reference.histogram(f, e), _undefined_range(r, self.bins))
+                e, reason = binnable_edges(r.lo, r.hi, self.bins)
+                self._fixed[f] = (reference.histogram(f, e), reason)
         self._reset()
 
     def _reset(self):
@@ -326,12 +322,12 @@ class Watcher:
         for values in chunks:
             seen.update(values)
         combined = self.reference.range(f) + seen
-        edges = window_edges(combined, self.bins)
+        edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
         cur = Histogram(edges)
         for values in chunks:
             cur.update(values)
         ref = self.reference.histogram(f, edges)
-        return FeatureDrift.from_histograms(f, ref, cur, self.threshold, EPS, reason=_undefined_range(combined, self.bins))
+        return FeatureDrift.from_histograms(f, ref, cur, self.threshold, EPS, reason=reason)
 
     def _score_fixed(self, f: str) -> FeatureDrift:
         ref, reason = self._fixed[f]
