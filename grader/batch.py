@@ -18,7 +18,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from grader.sandbox import RESULT_LIMIT, RawRun, collect, make_workdir, parse_events, remove_workdir, workdir_of
+from grader.sandbox import (
+    MINIMAL_ENV,
+    RESULT_LIMIT,
+    RawRun,
+    collect,
+    make_workdir,
+    parse_events,
+    remove_workdir,
+    workdir_of,
+)
 from grader.worker import recv_frame, send_frame
 
 WORKER_START_TIMEOUT_S = 120.0
@@ -30,17 +39,7 @@ class WorkerError(RuntimeError):
 
 
 def _worker_env() -> dict[str, str]:
-    return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "NUMEXPR_NUM_THREADS": "1",
-        "NUMBA_NUM_THREADS": "1",
-        "HOME": os.environ.get("HOME", "/tmp"),
-    }
+    return {**MINIMAL_ENV, "HOME": os.environ.get("HOME", "/tmp")}
 
 
 class _Worker:

@@ -52,19 +52,25 @@ KILL_WAIT_S = 10.0
 MAX_CODE_CHARS = 1_000_000
 
 
+MINIMAL_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "NUMEXPR_NUM_THREADS": "1",
+    "NUMBA_NUM_THREADS": "1",
+}
+"""What every sandboxed process gets: no secrets from the grader's environment, one thread each."""
+
+
 def child_env(workdir: str) -> dict[str, str]:
     """The minimal environment a sandboxed child gets."""
     return {
-        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        **MINIMAL_ENV,
         "HOME": workdir,
         "TMPDIR": workdir,
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "NUMEXPR_NUM_THREADS": "1",
-        "NUMBA_NUM_THREADS": "1",
         "NUMBA_CACHE_DIR": os.path.join(os.path.dirname(workdir), "numba"),
         "MPLBACKEND": "Agg",
     }
