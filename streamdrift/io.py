@@ -130,9 +130,6 @@ class FileSource(Source):
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
-    def file_schemas(self) -> list[tuple[Path, pa.Schema]]:
-        return list(zip(self.paths, self._schemas))
-
     def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
         for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
             check_columns(schema, columns, f"'{path}'")
