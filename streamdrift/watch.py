@@ -254,11 +254,15 @@ class Watcher:
         n = thread_count(threads, decoding=True)
         self._pool = ThreadPoolExecutor(n, thread_name_prefix="streamdrift-watch") if n > 1 and len(self.features) > 1 else None
         self._fixed = {}
-        if edges == "reference":
-            for f in self.features:
-                r = reference.range(f)
-                e, reason = binnable_edges(r.lo, r.hi, self.bins)
+        for f in self.features:
+            r = reference.range(f)
+            e, reason = binnable_edges(r.lo, r.hi, self.bins)
+            if edges == "reference" or (reason is None and not r.empty):
                 self._fixed[f] = (reference.histogram(f, e), reason)
+        # Combined edges: while a feature's windows stay inside the reference's range, the
+        # combined range *is* the reference's, so the window is counted on arrival against
+        # the reference's edges, in one pass. The guess is per feature, from its last window.
+        self._inside = {f: True for f in self._fixed} if edges == "combined" else {}
         self._reset()
 
     def _reset(self):
@@ -266,6 +270,7 @@ class Watcher:
         self._filled = 0
         if self.edges == "combined":
             self._state = {f: [] for f in self.features}
+            self._early = {f: Histogram(self._fixed[f][0].edges) for f, inside in self._inside.items() if inside}
         else:
             self._state = {f: Histogram(self._fixed[f][0].edges) for f in self.features}
 
@@ -296,14 +301,18 @@ class Watcher:
     def _add(self, part: pa.RecordBatch):
         columns = [(f, part.column(f)) for f in self.features]
         if self.edges == "combined":
-            for f, col in columns:
-                self._state[f].extend(column_values(col))
-            return
-
-        def update(item):
-            f, col = item
-            for values in column_values(col):
-                self._state[f].update(values)
+            def update(item):
+                f, col = item
+                chunks, early = self._state[f], self._early.get(f)
+                for values in column_values(col):
+                    chunks.append(values)
+                    if early is not None:
+                        early.update(values)
+        else:
+            def update(item):
+                f, col = item
+                for values in column_values(col):
+                    self._state[f].update(values)
 
         self._map(update, columns)
 
@@ -317,11 +326,17 @@ class Watcher:
         return w
 
     def _score_combined(self, f: str) -> FeatureDrift:
+        early = self._early.get(f)
+        if early is not None and early.out_of_range == 0:
+            return FeatureDrift.from_histograms(f, self._fixed[f][0], early, self.threshold, EPS)
         chunks = self._state[f]
         seen = Range()
         for values in chunks:
             seen.update(values)
-        combined = self.reference.range(f) + seen
+        reference = self.reference.range(f)
+        if f in self._inside:
+            self._inside[f] = seen.empty or (reference.lo <= seen.lo and seen.hi <= reference.hi)
+        combined = reference + seen
         edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
         cur = Histogram(edges)
         for values in chunks:

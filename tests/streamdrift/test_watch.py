@@ -89,6 +89,23 @@ def test_window_equals_compare_of_its_rows():
             assert got.current_counts == want.current_counts
 
 
+def test_windows_moving_in_and_out_of_the_reference_range_equal_compare():
+    """Windows inside the reference's range are counted on arrival; the others, and the ones after, are not."""
+    rng = np.random.default_rng(7)
+    ref = pa.table({"a": rng.uniform(0, 10, 2000), "b": np.arange(2000) % 7})
+    pieces = [rng.uniform(1, 9, 300), rng.uniform(5, 12, 300), rng.uniform(1, 9, 300), rng.uniform(1, 9, 300),
+              rng.uniform(-3, 4, 300), np.full(300, np.nan), np.array([0.0, 10.0] * 150), rng.uniform(1, 9, 150)]
+    a = np.concatenate(pieces)
+    cur = pa.table({"a": a, "b": (np.arange(a.size) % 9).astype(np.int32)})
+    windows = run(load_reference(ref), cur, [250, 600, 601, 1900], window=300)
+    assert len(windows) == 8 and windows[-1].partial
+    for w in windows:
+        exact = compare(ref, cur.slice(w.start_row, w.rows))
+        for got, want in zip(w.features, exact):
+            assert got.to_dict() == want.to_dict()
+            assert got.current_counts == want.current_counts
+
+
 def test_split_batches_give_the_same_windows():
     whole = run(PROFILE_REF, CUR, [], window=600)
     split = run(PROFILE_REF, CUR, [1, 2, 599, 600, 601, 1500], window=600)
