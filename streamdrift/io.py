@@ -216,6 +216,19 @@ def check_columns(schema: pa.Schema, columns: list[str], where: str) -> None:
             )
 
 
+def check_types(schema: pa.Schema, columns: list[str], types: dict, where: str) -> None:
+    """Each column keeps the type it had in the first data of a stream (``types``, filled as it goes), or a DriftError."""
+    found = {c: schema.field(c).type for c in columns}
+    for c, t in found.items():
+        if types.get(c, t) != t:
+            raise DriftError(
+                f"column '{c}' in {where} has type {t}, but earlier data had {types[c]}; every file of a "
+                "stream keeps the first one's types: convert this one, or read it on its own"
+            )
+    for c, t in found.items():
+        types.setdefault(c, t)
+
+
 def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> tuple[float, float] | None:
     """The exact finite (min, max) of a column from a Parquet footer, or None if it cannot be trusted.
 

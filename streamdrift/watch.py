@@ -47,6 +47,7 @@ from streamdrift.io import (
     FileSource,
     Source,
     check_columns,
+    check_types,
     data_files,
     open_source,
     sniff,
@@ -393,13 +394,15 @@ def batches(
     """Record batches (only ``features``) of every source in order, and a ``Problem`` per unreadable one.
 
     A directory is read in name order; with ``follow`` it is then polled for new files,
-    each read once, in name order, when complete (see ``Follower``).
+    each read once, in name order, when complete (see ``Follower``). The first data read
+    fixes each feature's type; a later file that changes it is a ``Problem``, not mixed in.
     """
+    types: dict[str, pa.DataType] = {}
     for s in sources:
         if s == STDIN:
-            yield from _stdin_batches(features, batch_size, stdin or sys.stdin.buffer)
+            yield from _stdin_batches(features, batch_size, stdin or sys.stdin.buffer, types)
         elif follow:
-            yield from Follower(Path(s), poll_interval, give_up_after, stop).batches(features, batch_size)
+            yield from Follower(Path(s), poll_interval, give_up_after, stop).batches(features, batch_size, types)
         else:
             try:
                 files = data_files(Path(s))
@@ -407,14 +410,18 @@ def batches(
                 yield Problem(f"'{s}'", exc)
                 continue
             for path in files:
-                yield from file_batches(path, features, batch_size)
+                yield from file_batches(path, features, batch_size, types)
 
 
-def file_batches(path: Path, features: list[str], batch_size: int) -> Iterator[pa.RecordBatch | Problem]:
-    """One file's batches, then a ``Problem`` if it could not be read (to its end)."""
+def file_batches(
+    path: Path, features: list[str], batch_size: int, types: dict | None = None
+) -> Iterator[pa.RecordBatch | Problem]:
+    """One file's batches, then a ``Problem`` if it could not be read (to its end) or changes a type."""
     rows = 0
     try:
         with FileSource([path], name=f"'{path}'") as source:
+            check_columns(source.schema, features, f"'{path}'")
+            check_types(source.schema, features, {} if types is None else types, f"'{path}'")
             for batch in source.batches(features, batch_size):
                 rows += batch.num_rows
                 yield batch
@@ -422,7 +429,7 @@ def file_batches(path: Path, features: list[str], batch_size: int) -> Iterator[p
         yield Problem(f"'{path}'", exc, rows)
 
 
-def _stdin_batches(features, batch_size, stdin) -> Iterator[pa.RecordBatch | Problem]:
+def _stdin_batches(features, batch_size, stdin, types=None) -> Iterator[pa.RecordBatch | Problem]:
     where = "standard input"
     head = stdin.read(8)
     fmt = sniff(head)
@@ -442,7 +449,7 @@ def _stdin_batches(features, batch_size, stdin) -> Iterator[pa.RecordBatch | Pro
             with open(path, "wb") as out:
                 out.write(head)
                 shutil.copyfileobj(stdin, out, 1 << 20)
-            for item in file_batches(path, features, batch_size):
+            for item in file_batches(path, features, batch_size, types):
                 if isinstance(item, Problem):
                     item.where = where
                     item.error = DriftError(str(item.error).replace(f"'{path}'", where))
@@ -454,6 +461,7 @@ def _stdin_batches(features, batch_size, stdin) -> Iterator[pa.RecordBatch | Pro
     try:
         reader = pa.ipc.open_stream(io.BufferedReader(_Prepended(head, stdin), 1 << 16))
         check_columns(reader.schema, features, where)
+        check_types(reader.schema, features, {} if types is None else types, where)
         for batch in reader:
             rows += batch.num_rows
             yield batch.select(features)
@@ -509,7 +517,7 @@ class Follower:
             if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(self.folder).parts)
         )
 
-    def batches(self, features, batch_size) -> Iterator[pa.RecordBatch | Problem]:
+    def batches(self, features, batch_size, types=None) -> Iterator[pa.RecordBatch | Problem]:
         """Batches of every complete file, forever (until ``stop`` is set)."""
         while not self.stop.is_set():
             for path in self.listing():
@@ -523,7 +531,7 @@ class Follower:
                 if isinstance(state, Problem):
                     yield state
                 else:
-                    yield from file_batches(path, features, batch_size)
+                    yield from file_batches(path, features, batch_size, types)
             self.stop.wait(self.poll_interval)
 
     def ready(self, path: Path):

@@ -269,15 +269,15 @@ Examples:
 def cat_command(files, columns, batch_size):
     """Write the rows of FILE... (Parquet, Arrow IPC, directories) to stdout as one Arrow IPC stream.
 
-    Every file must have the first file's columns (extra columns are dropped; numeric
-    types are cast to the first file's). A file that cannot be read stops the stream
-    with an error (exit status 2), so nothing is dropped silently downstream.
+    Every file must have the first file's columns, of the same types (extra columns are
+    dropped). A file that cannot be read stops the stream with an error (exit status 2),
+    so nothing is dropped silently downstream.
     """
     from pathlib import Path
 
     import pyarrow as pa
 
-    from streamdrift.io import FileSource, data_files, file_format, read_file
+    from streamdrift.io import FileSource, check_types, data_files, file_format, read_file
 
     if sys.stdout.isatty():
         raise click.UsageError("stdout is a terminal; pipe it into 'streamdrift watch -r REF -' or redirect it to a file")
@@ -285,6 +285,7 @@ def cat_command(files, columns, batch_size):
     wanted = split_columns(columns)
     out = sys.stdout.buffer
     writer = schema = None
+    types = {}
     try:
         for path in paths:
             with FileSource([path], name=f"'{path}'") as source:
@@ -293,6 +294,7 @@ def cat_command(files, columns, batch_size):
                     if source.schema.get_field_index(name) < 0:
                         raise DriftError(f"column '{name}' is missing from '{path}'; every file must have the "
                                          "columns of the first (or name them with --columns)")
+                check_types(source.schema, names, types, f"'{path}'")
                 if writer is None:
                     schema = pa.schema([source.schema.field(n) for n in names])
                     writer = pa.ipc.new_stream(out, schema)

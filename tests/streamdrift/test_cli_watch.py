@@ -190,9 +190,11 @@ def test_cat_schema_problems(data, tmp_path):
     ints = tmp_path / "ints.parquet"
     pq.write_table(pa.table({"age": pa.array([1, 2], pa.int64()), "income": [1.0, 2.0], "name": ["a", "b"]}), ints)
     r = sd("cat", data["paths"][0], ints)
-    assert r.returncode == 0, r.stderr
-    table = pa.ipc.open_stream(r.stdout).read_all()
-    assert table.num_rows == 702 and table.schema.field("age").type == pa.float64()
+    assert r.returncode == 2
+    err = r.stderr.decode().strip()
+    assert err.startswith("error:") and len(err.splitlines()) == 1, err
+    assert f"column 'age' in '{ints}' has type int64, but earlier data had double" in err
+    assert pa.ipc.open_stream(r.stdout).read_all().num_rows == 700  # the first file, whole
 
 
 def test_broken_pipe_is_quiet(data):

@@ -232,6 +232,29 @@ def test_file_missing_a_column_names_file_and_column(tmp_path):
     assert "column 'b' is missing from" in str(p.error) and "part-000a.parquet" in str(p.error)
 
 
+def test_file_changing_a_type_is_a_problem_naming_file_and_column(tmp_path):
+    write_parts(tmp_path / "d", CUR, 2)
+    changed = CUR.slice(0, 10).set_column(1, "b", pa.array(np.arange(10, dtype=np.float64)))
+    pq.write_table(changed, tmp_path / "d" / "part-000a.parquet")
+    values, problems = collect(batches([str(tmp_path / "d")], COLUMNS))
+    (p,) = problems
+    assert str(p.error).startswith(f"column 'b' in '{tmp_path / 'd' / 'part-000a.parquet'}' has type double, "
+                                   "but earlier data had int64")
+    assert values.size == CUR.num_rows
+
+
+def test_stdin_stream_after_files_keeps_the_types(tmp_path):
+    pq.write_table(CUR, tmp_path / "first.parquet")
+    sink = io.BytesIO()
+    floats = CUR.select(COLUMNS).cast(pa.schema([("a", pa.float64()), ("b", pa.float64())]))
+    with pa.ipc.new_stream(sink, floats.schema) as w:
+        w.write_table(floats)
+    items = list(batches([str(tmp_path / "first.parquet"), "-"], COLUMNS, stdin=io.BytesIO(sink.getvalue())))
+    problems = [i for i in items if isinstance(i, Problem)]
+    assert [p.where for p in problems] == ["standard input"]
+    assert "column 'b' in standard input has type double, but earlier data had int64" in str(problems[0].error)
+
+
 def test_truncated_file_keeps_the_rows_read(tmp_path):
     """An Arrow stream cut short: its complete batches are kept and the problem is reported."""
     path = tmp_path / "cut.arrows"
