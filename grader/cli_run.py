@@ -49,11 +49,13 @@ def _fail(ctx: click.Context, message: str) -> None:
               help="Where runs.jsonl goes.  [default: grader-runs/<UTC time>]")
 @click.option("--resume", is_flag=True, help="Continue the batch in --log-dir: skip runs already graded there.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the hidden grading cases.")
+@click.option("--tolerance", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
+              help="Largest accepted |KL - reference KL| (as in 'grade').")
 @click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
               help="SDK retries (with backoff) of 429, 5xx and connection errors.")
 @click.pass_context
 def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrency, max_steps, max_tokens,
-                temperature, log_dir, resume, seed, max_retries):
+                temperature, log_dir, resume, seed, tolerance, max_retries):
     """Run Claude on the detect_drift task N times, grade every run, print a pass rate.
 
     \b
@@ -70,7 +72,7 @@ def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrenc
         _fail(ctx, "--resume needs the --log-dir of the batch to continue")
     config = BatchConfig(
         mode=mode, model=model, runs=runs, concurrency=1 if sequential else (concurrency or 4),
-        max_steps=max_steps, max_tokens=max_tokens, temperature=temperature, seed=seed,
+        max_steps=max_steps, max_tokens=max_tokens, temperature=temperature, seed=seed, tolerance=tolerance,
     )
     if exec_concurrency:
         config.exec_concurrency = exec_concurrency
@@ -81,7 +83,7 @@ def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrenc
         previous = log.read()
         if previous and not resume:
             raise LogError(f"{log.path} already holds {len(previous)} runs; pass --resume to continue it, or another --log-dir")
-        check_resumable(previous, model=model, mode=mode)
+        check_resumable(previous, model=model, mode=mode, seed=seed, tolerance=tolerance)
     except LogError as exc:
         _fail(ctx, str(exc))
 

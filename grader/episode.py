@@ -134,6 +134,7 @@ async def run_episode(
     max_tokens: int = 8192,
     temperature: float | None = None,
     seed: int = 0,
+    tolerance: float = 1e-6,
     api_semaphore: asyncio.Semaphore | None = None,
     exec_semaphore: asyncio.Semaphore | None = None,
     tool_timeout_s: float = 10.0,
@@ -141,7 +142,8 @@ async def run_episode(
 ) -> Episode:
     """Run one attempt with ``client`` (an ``anthropic.AsyncAnthropic``) and grade it.
 
-    ``seed`` selects the hidden cases. ``temperature`` is sent only when given, as an
+    ``seed`` selects the hidden cases, ``tolerance`` how far a KL may be from the
+    reference's (as in ``grade_code``). ``temperature`` is sent only when given, as an
     extra body field: the SDK no longer has the parameter and current models reject it.
     ``api_semaphore`` bounds concurrent requests and ``exec_semaphore`` concurrent
     sandboxed executions when many episodes share them.
@@ -159,7 +161,7 @@ async def run_episode(
         else:
             await run.single_shot()
         if ep.submission is not None:
-            await run.grade(seed)
+            await run.grade(seed, tolerance)
         else:
             ep.reasons = ["no_submission" if mode == "agent" else "no_code"]
     except anthropic.APIError as exc:
@@ -253,10 +255,10 @@ class _Attempt:
             return _tool_result(tool_use, text, failed)
         return _tool_result(tool_use, f"Unknown tool {name!r}; the tools are python_expression and submit_answer.", True)
 
-    async def grade(self, seed: int) -> None:
+    async def grade(self, seed: int, tolerance: float) -> None:
         from grader import grade_code
 
-        result = await self.blocking(grade_code, self.ep.submission, seed=seed)
+        result = await self.blocking(grade_code, self.ep.submission, seed=seed, tolerance=tolerance)
         self.ep.grade = result
         self.ep.status = "passed" if result.passed else "failed"
         self.ep.score = float(result.score)

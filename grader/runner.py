@@ -44,10 +44,12 @@ class BatchConfig:
     max_tokens: int = 8192
     temperature: float | None = None
     seed: int = 0
+    tolerance: float = 1e-6
     grace_s: float = 10.0
 
     def params(self) -> dict:
-        return {"max_steps": self.max_steps, "max_tokens": self.max_tokens, "temperature": self.temperature}
+        return {"max_steps": self.max_steps, "max_tokens": self.max_tokens, "temperature": self.temperature,
+                "tolerance": self.tolerance}
 
 
 @dataclass
@@ -123,6 +125,7 @@ async def run_batch(client, config: BatchConfig, log: RunLog, *, echo: Callable[
                     max_tokens=config.max_tokens,
                     temperature=config.temperature,
                     seed=config.seed,
+                    tolerance=config.tolerance,
                     api_semaphore=api_sem,
                     exec_semaphore=exec_sem,
                 )

@@ -71,14 +71,22 @@ def finished_ids(records: list[dict]) -> set[int]:
     return {rid for rid, rec in latest_by_run(records).items() if rec.get("status") not in RETRIED_ON_RESUME}
 
 
-def check_resumable(records: list[dict], *, model: str, mode: str) -> None:
-    """Refuse to mix runs of another model or mode into one batch."""
+def check_resumable(records: list[dict], *, model: str, mode: str, seed: int | None = None,
+                    tolerance: float | None = None) -> None:
+    """Refuse to mix runs of another model or mode, or graded otherwise, into one batch."""
     for rec in records:
         if rec.get("model") != model or rec.get("mode") != mode:
             raise LogError(
                 f"the log holds {rec.get('mode')} runs of {rec.get('model')}, not {mode} runs of {model}; "
                 "resume with the same --model and --mode, or use another --log-dir"
             )
+        logged = (rec.get("params") or {}).get("tolerance")
+        for flag, was, now in (("--seed", rec.get("seed"), seed), ("--tolerance", logged, tolerance)):
+            if was is not None and now is not None and was != now:
+                raise LogError(
+                    f"the log's runs were graded with {flag} {was}, not {now}; resume with {flag} {was}, "
+                    "or use another --log-dir"
+                )
 
 
 def report(directory: str | os.PathLike) -> Summary:

@@ -87,6 +87,11 @@ def test_a_reversed_direction_submission_fails_with_its_diagnosis():
     assert "reversed_direction" in ep.reasons
 
 
+def test_the_tolerance_reaches_the_grading():
+    ep, _ = episode("wrong", tolerance=100.0)
+    assert (ep.status, ep.reasons) == ("passed", [])
+
+
 def test_the_temperature_is_sent_only_when_given():
     _, api = episode("refusal", temperature=0.5)
     assert api.requests[0][1]["temperature"] == 0.5
@@ -254,11 +259,11 @@ def test_a_harness_error_in_one_run_is_recorded_and_the_batch_goes_on(tmp_path, 
     real = grader.episode._Attempt.grade
     calls = []
 
-    async def flaky(self, seed):
+    async def flaky(self, seed, tolerance):
         calls.append(seed)
         if len(calls) == 1:
             raise RuntimeError("grader exploded")
-        return await real(self, seed)
+        return await real(self, seed, tolerance)
 
     monkeypatch.setattr(grader.episode._Attempt, "grade", flaky)
     log = RunLog(tmp_path)

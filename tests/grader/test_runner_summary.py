@@ -122,3 +122,13 @@ def test_log_errors_name_the_problem(tmp_path):
         report(tmp_path / "missing")
     with pytest.raises(LogError, match="not single-shot runs of claude-haiku-5-5"):
         check_resumable([rec(1, "passed")], model="claude-haiku-5-5", mode="single-shot")
+
+
+def test_a_resume_must_grade_as_the_batch_did():
+    logged = [{**rec(1, "passed"), "seed": 3, "params": {"tolerance": 1e-6}}]
+    check_resumable(logged, model="claude-haiku-5-5", mode="agent", seed=3, tolerance=1e-6)
+    with pytest.raises(LogError, match="graded with --seed 3, not 4; resume with --seed 3"):
+        check_resumable(logged, model="claude-haiku-5-5", mode="agent", seed=4, tolerance=1e-6)
+    with pytest.raises(LogError, match="graded with --tolerance 1e-06, not 0.001"):
+        check_resumable(logged, model="claude-haiku-5-5", mode="agent", seed=3, tolerance=1e-3)
+    check_resumable([rec(1, "passed")], model="claude-haiku-5-5", mode="agent", seed=4, tolerance=1e-3)  # older logs
