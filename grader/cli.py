@@ -171,6 +171,9 @@ def main(argv=None) -> None:
     except click.exceptions.Abort:
         click.echo("error: interrupted", err=True)
         sys.exit(130)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `streamdrift-grader`: the whole help
+        click.echo(exc.ctx.get_help(), err=True)
+        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:  # usage errors: one line, exit 2
         if debug:
             traceback.print_exc()

@@ -86,6 +86,9 @@ def run(args: list[str]) -> int:
         return code if isinstance(code, int) else EXIT_OK
     except DriftError as exc:
         return _fail(str(exc), debug)
+    except click.exceptions.NoArgsIsHelpError as exc:  # bare `streamdrift`: the whole help, as click would
+        click.echo(exc.ctx.get_help(), err=True)
+        return EXIT_ERROR
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         return _fail(exc.format_message() + hint, debug)

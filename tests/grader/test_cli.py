@@ -15,6 +15,12 @@ def run(*args, **kw):
     return subprocess.run(GRADER + [str(a) for a in args], capture_output=True, text=True, timeout=600, **kw)
 
 
+def test_no_command_prints_the_whole_help():
+    r = run()
+    assert r.returncode == 2 and r.stdout == ""
+    assert r.stderr.startswith("Usage: streamdrift-grader [OPTIONS] COMMAND") and "Commands:" in r.stderr
+
+
 def test_prompt_prints_the_task():
     r = run("prompt")
     assert r.returncode == 0

@@ -177,6 +177,13 @@ def test_version_and_help():
     assert help_text.returncode == 0 and b"Exit status: 0 no feature drifted" in help_text.stdout
 
 
+def test_no_command_prints_the_whole_help():
+    p = streamdrift()
+    err = p.stderr.decode()
+    assert p.returncode == 2 and p.stdout == b""
+    assert err.startswith("Usage: streamdrift [OPTIONS] COMMAND") and "Commands:" in err and "watch" in err
+
+
 def test_unknown_command_is_one_line():
     p = streamdrift("comapre")
     assert p.returncode == 2
