@@ -417,12 +417,13 @@ def file_batches(
     path: Path, features: list[str], batch_size: int, types: dict | None = None
 ) -> Iterator[pa.RecordBatch | Problem]:
     """One file's batches, then a ``Problem`` if it could not be read (to its end) or changes a type."""
+    types = {} if types is None else types
     rows = 0
     try:
         with FileSource([path], name=f"'{path}'") as source:
-            check_columns(source.schema, features, f"'{path}'")
-            check_types(source.schema, features, {} if types is None else types, f"'{path}'")
             for batch in source.batches(features, batch_size):
+                if not rows and batch.num_rows:  # a file without rows neither fixes nor breaks a type
+                    check_types(source.schema, features, types, f"'{path}'")
                 rows += batch.num_rows
                 yield batch
     except DriftError as exc:
@@ -461,8 +462,10 @@ def _stdin_batches(features, batch_size, stdin, types=None) -> Iterator[pa.Recor
     try:
         reader = pa.ipc.open_stream(io.BufferedReader(_Prepended(head, stdin), 1 << 16))
         check_columns(reader.schema, features, where)
-        check_types(reader.schema, features, {} if types is None else types, where)
+        types = {} if types is None else types
         for batch in reader:
+            if not rows and batch.num_rows:
+                check_types(reader.schema, features, types, where)
             rows += batch.num_rows
             yield batch.select(features)
     except DriftError as exc:
@@ -520,10 +523,9 @@ class Follower:
     def batches(self, features, batch_size, types=None) -> Iterator[pa.RecordBatch | Problem]:
         """Batches of every complete file, forever (until ``stop`` is set)."""
         while not self.stop.is_set():
-            for path in self.listing():
-                if path in self.done:
-                    continue
-                state = self.ready(path)
+            pending = [p for p in self.listing() if p not in self.done]
+            states = [self.ready(p) for p in pending]  # every file's size is watched at every poll
+            for path, state in zip(pending, states):
                 if state is None:
                     break
                 self.done.add(path)
@@ -581,8 +583,34 @@ def complete(path: Path) -> bool:
     if fmt == IPC_FILE:
         return tail[2:] == b"ARROW1"
     if fmt == IPC_STREAM:
-        return tail == b"\xff\xff\xff\xff\x00\x00\x00\x00" or tail[4:] == b"\x00\x00\x00\x00"
+        return _stream_ended(path, size)
     return True  # not a data file: reading it reports the problem
+
+
+_END_OF_STREAM = (b"\xff\xff\xff\xff\x00\x00\x00\x00", b"\x00\x00\x00\x00")  # current, pre-1.0
+
+
+def _stream_ended(path: Path, size: int) -> bool:
+    """True when an Arrow IPC stream file's messages are whole and followed by the end-of-stream marker.
+
+    The last bytes alone cannot tell: a batch body may end with the marker's bytes. The
+    messages are walked (memory-mapped, bodies not read) to where the last one ends.
+    """
+    try:
+        with pa.memory_map(str(path)) as f:
+            reader = pa.ipc.MessageReader.open_stream(f)
+            end = 0
+            while True:
+                try:
+                    reader.read_next_message()
+                except StopIteration:
+                    break
+                end = f.tell()
+            f.seek(end)
+            rest = f.read(size - end)
+    except (pa.ArrowException, OSError, ValueError):
+        return False
+    return end > 0 and rest in _END_OF_STREAM
 
 
 def watch(

@@ -4,6 +4,7 @@ The heavy modules (``streamdrift.watch``, pyarrow readers) are imported inside t
 commands, so ``--help`` stays fast.
 """
 
+import errno
 import json
 import signal
 import sys
@@ -20,6 +21,7 @@ from streamdrift.cli import (
     EXIT_OK,
     EXIT_TERMINATED,
     StdoutClosed,
+    _silence_stdout,
     cli,
     emit,
     split_columns,
@@ -282,31 +284,47 @@ def cat_command(files, columns, batch_size):
     if sys.stdout.isatty():
         raise click.UsageError("stdout is a terminal; pipe it into 'streamdrift watch -r REF -' or redirect it to a file")
     paths = [p for f in files for p in data_files(Path(f))]
-    wanted = split_columns(columns)
+    names = split_columns(columns)  # else the first file's columns
     out = sys.stdout.buffer
-    writer = schema = None
+    writer = schema = first = None
     types = {}
     try:
         for path in paths:
             with FileSource([path], name=f"'{path}'") as source:
-                names = wanted or (schema.names if schema is not None else source.schema.names)
+                names = names or source.schema.names
                 for name in names:
                     if source.schema.get_field_index(name) < 0:
                         raise DriftError(f"column '{name}' is missing from '{path}'; every file must have the "
                                          "columns of the first (or name them with --columns)")
-                check_types(source.schema, names, types, f"'{path}'")
-                if writer is None:
-                    schema = pa.schema([source.schema.field(n) for n in names])
-                    writer = pa.ipc.new_stream(out, schema)
+                here = pa.schema([source.schema.field(n) for n in names])
+                first = first or here
+                checked = False
                 for batch in read_file(path, file_format(path), names, batch_size):
+                    if not batch.num_rows:
+                        continue
+                    if not checked:  # the first rows fix the stream's types; a file without rows does not
+                        check_types(here, names, types, f"'{path}'")
+                        checked = True
+                    if writer is None:
+                        schema = here
+                        writer = pa.ipc.new_stream(out, schema)
                     if batch.schema != schema:
                         batch = _cast(batch, schema, path)
                     writer.write_batch(batch)
                     out.flush()
-    finally:
+        if writer is None and first is not None:
+            writer = pa.ipc.new_stream(out, first)  # no rows at all: a valid, empty stream
         if writer is not None:
             writer.close()
             out.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise StdoutClosed() from None
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:  # pyarrow reports a closed pipe as an OSError
+            raise
+        _silence_stdout()
+        raise StdoutClosed() from None
     return EXIT_OK
 
 

@@ -197,6 +197,29 @@ def test_cat_schema_problems(data, tmp_path):
     assert pa.ipc.open_stream(r.stdout).read_all().num_rows == 700  # the first file, whole
 
 
+def test_cat_takes_the_types_from_the_first_rows(tmp_path):
+    empty = tmp_path / "a-empty.parquet"
+    pq.write_table(pa.table({"x": pa.array([], pa.null())}), empty)
+    full = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"x": [1.5, 2.5]}), full)
+    r = sd("cat", empty, full, empty)
+    assert r.returncode == 0, r.stderr
+    table = pa.ipc.open_stream(r.stdout).read_all()
+    assert table.schema.field("x").type == pa.float64() and table.column("x").to_pylist() == [1.5, 2.5]
+    r = sd("cat", empty)
+    assert r.returncode == 0 and pa.ipc.open_stream(r.stdout).read_all().num_rows == 0
+
+
+def test_cat_into_a_reader_that_stops_early_is_quiet(tmp_path):
+    big = tmp_path / "big.parquet"
+    pq.write_table(pa.table({"x": np.random.default_rng(0).normal(0, 1, 1_000_000)}), big)
+    cat = subprocess.Popen([*CMD, "cat", str(big)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
+    cat.stdout.read(100)
+    cat.stdout.close()
+    assert cat.wait(timeout=120) == 0
+    assert cat.stderr.read() == b""
+
+
 def test_broken_pipe_is_quiet(data):
     a = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), str(data["parts"]), "-w", "3", "--format", "json"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)

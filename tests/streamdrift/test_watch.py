@@ -243,6 +243,16 @@ def test_file_changing_a_type_is_a_problem_naming_file_and_column(tmp_path):
     assert values.size == CUR.num_rows
 
 
+def test_a_file_without_rows_does_not_fix_the_types(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    pq.write_table(pa.table({"a": pa.array([], pa.null()), "b": pa.array([], pa.int32())}), folder / "part-0.parquet")
+    write_parts(folder, CUR, 2)
+    pq.write_table(pa.table({"a": pa.array([], pa.int8()), "b": pa.array([], pa.float32())}), folder / "part-2.parquet")
+    values, problems = collect(batches([str(folder)], COLUMNS))
+    assert problems == [] and values.size == CUR.num_rows
+
+
 def test_stdin_stream_after_files_keeps_the_types(tmp_path):
     pq.write_table(CUR, tmp_path / "first.parquet")
     sink = io.BytesIO()
@@ -352,6 +362,39 @@ def test_complete_detects_unfinished_files(tmp_path):
     assert complete(f)
     f.write_bytes(f.read_bytes()[:-10])
     assert not complete(f)
+
+
+def test_complete_is_not_fooled_by_a_stream_whose_last_bytes_are_zero(tmp_path):
+    """An Arrow stream cut after a batch (int64 data: zero bytes at its end) is still being written."""
+    table = pa.table({"x": pa.array(np.arange(100), pa.int64())})
+    whole = stream_bytes(table)
+    s = tmp_path / "x.arrows"
+    s.write_bytes(whole[:-8])
+    assert s.read_bytes()[-4:] == b"\x00\x00\x00\x00"
+    assert not complete(s)
+    value = pa.table({"x": pa.array([0xFFFFFFFF] * 7, pa.int64())})  # a body ending like the end marker
+    s.write_bytes(stream_bytes(value)[:-8])
+    assert s.read_bytes()[-8:] == b"\xff\xff\xff\xff\x00\x00\x00\x00"
+    assert not complete(s)
+    s.write_bytes(stream_bytes(value))
+    assert complete(s)
+
+
+def test_follower_reads_a_backlog_of_complete_files_in_one_poll(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(6):
+        pq.write_table(CUR.slice(i * 100, 100), folder / f"part-{i}.parquet")
+    stop = threading.Event()
+    follower = Follower(folder, poll_interval=0.5, give_up_after=600, stop=stop)
+    items = Background(follower.batches(COLUMNS, 10_000), stop=stop)
+    started = time.monotonic()
+    got = [next(iter(items)).num_rows for _ in range(6)]
+    took = time.monotonic() - started
+    stop.set()
+    items.close()
+    assert got == [100] * 6
+    assert took < 2.0, f"6 complete files took {took:.1f} s at a 0.5 s poll: one file per poll"
 
 
 def test_follower_waits_for_complete_files_in_order(tmp_path):
