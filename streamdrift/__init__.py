@@ -22,8 +22,8 @@ _LAZY = {
     "divergence": "streamdrift.stats",
     "kl_divergence": "streamdrift.stats",
     "make_edges": "streamdrift.stats",
-    "compare": "streamdrift.compare",
-    "detect_drift": "streamdrift.compare",
+    "compare": "streamdrift.comparison",
+    "detect_drift": "streamdrift.comparison",
     "FeatureDrift": "streamdrift.report",
     "Report": "streamdrift.report",
 }

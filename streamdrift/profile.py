@@ -205,7 +205,7 @@ class Profile:
     @classmethod
     def build(cls, source, features: list[str], batch_size: int, threads: int | None = None) -> "Profile":
         """Profile ``features`` of a ``Source`` in one pass, batch by batch."""
-        from streamdrift.compare import Counter
+        from streamdrift.comparison import Counter
 
         builders = {f: ColumnBuilder() for f in features}
         with Counter(threads) as counter:

@@ -35,7 +35,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streamdrift.compare import Counter, check_bins, check_threshold, thread_count
+from streamdrift.comparison import Counter, check_bins, check_threshold, thread_count
 from streamdrift.convert import column_values, is_numeric
 from streamdrift.errors import DriftError
 from streamdrift.io import (

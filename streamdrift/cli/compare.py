@@ -45,7 +45,7 @@ def compare_command(reference, current, threshold, bins, columns, fmt, batch_siz
     """
     if reference == "-" and current == "-":
         raise click.UsageError("only one of REFERENCE and CURRENT can be '-' (standard input)")
-    from streamdrift.compare import compare
+    from streamdrift.comparison import compare
 
     report = compare(
         reference, current, threshold=threshold, bins=bins, columns=split_columns(columns),

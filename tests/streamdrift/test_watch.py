@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamdrift.compare import compare
+from streamdrift.comparison import compare
 from streamdrift.errors import DriftError
 from streamdrift.profile import Profile
 from streamdrift.state import Histogram

@@ -292,3 +292,20 @@ def test_range_problem_depends_on_bins():
     assert compare(ref, cur)["x"].kl is not None
     wide = compare(ref, cur, bins=100)["x"]
     assert wide.kl is None and "too narrow to cut into 100 bins" in wide.reason
+
+
+def test_the_package_names_stay_functions_after_any_submodule_import():
+    """``streamdrift.compare`` is the function, even once every submodule has been imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import streamdrift.watch, streamdrift.profile, streamdrift.comparison\n"
+        "import streamdrift\n"
+        "from streamdrift import compare, detect_drift\n"
+        "assert callable(streamdrift.compare) and callable(compare) and callable(detect_drift)\n"
+        "print(compare({'x': [1.0, 2.0]}, {'x': [1.0, 2.0]})['x'].kl)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert float(out.stdout) == 0.0
