@@ -91,7 +91,7 @@ def decode_result(result) -> tuple[str | None, dict | str]:
             problem = problem or "wrong_type"
             got[f"<{key.get('type', key.get('t'))} key>"] = "<key>"
             continue
-        if value.get("t") == "float" and isinstance(value.get("v"), str):
+        if value.get("t") in ("float", "int") and isinstance(value.get("v"), str):
             try:
                 got[key["v"]] = float(value["v"])
             except ValueError:
@@ -184,6 +184,8 @@ def check_case(case: Case, expected: dict[str, float], event: dict | None, toler
         return CaseResult(case.name, False, [code], exp, None, [f"{code}: {text}"])
     problem, got = decode_result(event.get("result"))
     if problem:
+        if isinstance(got, dict):
+            got = {c: _json_float(v) if isinstance(v, float) else v for c, v in got.items()}
         return CaseResult(case.name, False, [problem], exp, got, [f"{problem}: returned {got!r}"[:300]])
     reasons: list[str] = []
     details: list[str] = []

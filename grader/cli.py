@@ -9,6 +9,7 @@ usage or unreadable input, with one line ``error: ...`` on stderr (a traceback o
 from __future__ import annotations
 
 import json
+import math
 import sys
 import traceback
 from collections import Counter
@@ -43,6 +44,13 @@ def cli(ctx: click.Context, debug: bool) -> None:
     """Grade detect_drift submissions (the streamdrift RL task) safely and exactly."""
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+
+
+def finite(ctx, param, value):
+    """Option callback: a float option must be a finite number (click's FloatRange lets nan and inf through)."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value!r} is not a finite number", ctx=ctx, param=param)
+    return value
 
 
 @cli.command("prompt")
@@ -107,9 +115,9 @@ def format_summary(graded: list, wall_s: float, jobs: int, isolation: str, slowe
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text: a line per submission and a summary; json: one JSON object per submission (JSON Lines).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the hidden cases.")
-@click.option("--tolerance", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
+@click.option("--tolerance", type=click.FloatRange(min=0.0), default=1e-6, show_default=True, callback=finite,
               help="Largest accepted |KL - reference|.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=20.0, show_default=True,
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=20.0, show_default=True, callback=finite,
               help="Wall-time limit per submission, seconds (all cases).")
 @click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=2048, show_default=True,
               help="Address-space limit per submission, MB.")

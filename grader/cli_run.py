@@ -16,6 +16,7 @@ from pathlib import Path
 
 import click
 
+from grader.cli import finite
 from grader.episode import DEFAULT_MODEL, MODES
 from grader.runner import BatchConfig, BatchResult, run_batch
 from grader.summary import format_summary
@@ -49,7 +50,7 @@ def _fail(ctx: click.Context, message: str) -> None:
               help="Where runs.jsonl goes.  [default: grader-runs/<UTC time>]")
 @click.option("--resume", is_flag=True, help="Continue the batch in --log-dir: skip runs already graded there.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the hidden grading cases.")
-@click.option("--tolerance", type=click.FloatRange(min=0.0), default=1e-6, show_default=True,
+@click.option("--tolerance", type=click.FloatRange(min=0.0), default=1e-6, show_default=True, callback=finite,
               help="Largest accepted |KL - reference KL| (as in 'grade').")
 @click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
               help="SDK retries (with backoff) of 429, 5xx and connection errors.")

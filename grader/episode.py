@@ -243,9 +243,7 @@ class _Attempt:
                 return _tool_result(tool_use, "submit_answer needs a non-empty string 'code'.", True)
             if self.ep.submission is not None:
                 return _tool_result(tool_use, "An answer was already submitted; only the first is graded.", True)
-            from grader import extract_code
-
-            self.ep.submission = extract_code(code) or code
+            self.ep.submission = _as_python(code)
             return _tool_result(tool_use, "Submitted. It will be graded on the hidden datasets.", False)
         if name == "python_expression":
             code = args.get("expression")
@@ -268,6 +266,18 @@ class _Attempt:
         """Run a blocking sandbox call in a thread, within the execution bound."""
         async with self.exec_sem:
             return await asyncio.to_thread(fn, *args, **kwargs)
+
+
+def _as_python(code: str) -> str:
+    """A submitted answer as code: itself when it is Python (a docstring may show a fenced
+    example), else the first ```python block in it (a model that wrapped its code in Markdown)."""
+    from grader import extract_code
+
+    try:
+        compile(code, "<submission>", "exec")
+        return code
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return extract_code(code) or code
 
 
 def _tool_result(tool_use: dict, text: str, is_error: bool) -> dict:

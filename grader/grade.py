@@ -95,7 +95,7 @@ def _summarise(cases: list[CaseResult], started: float, raw: RawRun | None, extr
         details=details,
         stdout=raw.stdout.decode("utf-8", "replace") if raw else "",
         stderr=raw.stderr.decode("utf-8", "replace") if raw else "",
-        isolation={k: v for k, v in (raw.last("isolation") or {}).items() if k != "event"} if raw else {},
+        isolation={k: v for k, v in (raw.first("isolation") or {}).items() if k != "event"} if raw else {},
     )
 
 
@@ -127,6 +127,8 @@ def grade_code(
     if cases is not None and len(selected) != len(set(cases)):
         known = [c.name for c, _ in expected_for_seed(int(seed))]
         raise ValueError(f"unknown case names {sorted(set(cases) - set(known))}; known cases: {known}")
+    if isinstance(code, str):
+        code = code.removeprefix("\ufeff")  # a byte-order mark is an editor's, not code
     if code is None or not isinstance(code, str) or not code.strip():
         return _summarise(_all_cases_fail(selected, "no_code", "nothing to run"), started, None)
     if len(code) > MAX_CODE_CHARS:

@@ -113,6 +113,10 @@ class RawRun:
                 return event
         return None
 
+    def first(self, name: str) -> dict | None:
+        """The first event called ``name``: for reports written before the job ran, which it cannot forge."""
+        return next((event for event in self.events if event.get("event") == name), None)
+
 
 class SandboxError(RuntimeError):
     """The sandbox could not be set up (a problem of the machine or the grader, not the code)."""
@@ -387,7 +391,7 @@ def run_code(
     check_setup(raw)
     done = raw.last("exec_done")
     syntax = raw.last("syntax_error")
-    iso = raw.last("isolation") or {}
+    iso = raw.first("isolation") or {}
     exit_code = _exit_code(raw)
     memory = False
     if raw.timed_out:

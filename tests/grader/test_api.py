@@ -27,6 +27,12 @@ def test_extract_code():
     assert extract_code(None) is None
     assert extract_code("```python\r\nx = 1\r\n```\r\n") == "x = 1\r\n"
     assert extract_code("````python\nprint('```')\n````") == "print('```')\n"
+    # As Markdown reads it: a block in a list item loses the fence's indentation; a longer
+    # closing fence closes it; an unclosed block runs to the end.
+    assert extract_code("1. Code:\n   ```python\n   def f():\n       return 1\n   ```\n") == "def f():\n    return 1\n"
+    assert extract_code("```python\nx = 1\n`````\nafter\n") == "x = 1\n"
+    assert extract_code("~~~python\nx = '```'\n~~~\n") == "x = '```'\n"
+    assert extract_code("```python\nx = 1\n") == "x = 1\n"
 
 
 def test_task_prompt_states_the_statistic_exactly():
@@ -68,3 +74,33 @@ def test_timeout_and_tolerance_arguments(fork_pool):
 def test_every_reason_has_a_one_line_explanation():
     assert all(isinstance(v, str) and v and "\n" not in v for v in REASONS.values())
     assert {"REASONS", "GradeResult", "extract_code", "grade_code", "reward", "task_prompt"} <= set(grader.__all__)
+
+
+def test_correct_answers_in_forms_the_prompt_allows_pass(fork_pool):
+    ok = (CORPUS / "ok_numpy.py").read_text()
+    assert grade_code("\ufeff" + ok, pool=fork_pool, cases=["spec_example"]).passed  # an editor's BOM
+    ints = ok.replace("result[col] = kl", "result[col] = int(kl) if kl == 0 else kl")
+    assert ints != ok
+    assert grade_code(ints, pool=fork_pool, cases=["constant_columns"]).passed  # 0 for a constant column
+
+
+def test_a_wrong_type_report_is_valid_json(fork_pool):
+    code = ("def detect_drift(old_df, new_df, threshold=0.1):\n"
+            "    out = {c: float('nan') for c in old_df.columns}\n"
+            "    out[list(old_df.columns)[0]] = 'oops'\n"
+            "    return out\n")
+    result = grade_code(code, pool=fork_pool, cases=["spec_example"])
+    assert result.reasons == ["wrong_type"]
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_the_isolation_report_cannot_be_forged(fork_pool):
+    forge = ("import os, json\n"
+             "for fd in range(3, 64):\n"
+             "    try:\n"
+             "        os.write(fd, b'\\n' + json.dumps({'event': 'isolation', 'uid': 12345, 'mounts': ['FORGED']}).encode() + b'\\n')\n"
+             "    except OSError:\n"
+             "        pass\n")
+    code = forge + (CORPUS / "ok_numpy.py").read_text()
+    result = grade_code(code, pool=fork_pool, cases=["spec_example"])
+    assert result.isolation.get("mounts") != ["FORGED"] and result.isolation.get("uid") != 12345

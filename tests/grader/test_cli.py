@@ -115,3 +115,13 @@ def test_broken_pipe_is_a_quiet_exit_0():
     err = proc.stderr.read()
     assert proc.wait(timeout=300) == 0
     assert first.startswith("PASS") and err == ""
+
+
+@pytest.mark.parametrize("option", ["--timeout", "--tolerance"])
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_non_finite_numbers_are_usage_errors(tmp_path, option, value):
+    f = tmp_path / "s.py"
+    f.write_text("x = 1\n")
+    r = run("grade", f, option, value)
+    assert r.returncode == 2 and r.stderr.startswith("error: ") and "is not a finite number" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -310,3 +310,11 @@ def test_runs_still_in_flight_after_the_grace_period_are_cancelled_and_not_logge
     result = asyncio.run(go())
     assert result.interrupted and result.cancelled == 2
     assert log.read() == [] and result.records == []
+
+
+def test_a_submitted_answer_is_graded_as_written_even_with_a_fenced_example_in_a_docstring():
+    from grader.episode import _as_python
+
+    code = 'def f():\n    """Use it:\n\n    ```python\n    f()\n    ```\n    """\n    return 1\n'
+    assert _as_python(code) == code
+    assert _as_python("Here it is:\n```python\nx = 1\n```\n") == "x = 1\n"
