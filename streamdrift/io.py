@@ -113,34 +113,48 @@ class FileSource(Source):
         self.paths = paths
         self.name = name
         self._cleanup = cleanup
-        self._formats = [file_format(p) for p in paths]
-        self._parquet: dict[Path, pq.ParquetFile] = {}
-        schemas = [self._schema(p, f) for p, f in zip(paths, self._formats)]
+        try:
+            self._formats = [file_format(p) for p in paths]
+            self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
+            schemas = [self._schema(p, f) for p, f in zip(paths, self._formats)]
+        except DriftError as exc:
+            error = self._renamed(exc)
+            self.close()
+            raise error from None
         self.schema = schemas[0]
         self._schemas = schemas
+
+    def _renamed(self, exc: DriftError) -> DriftError:
+        """A spooled copy's errors name what it is a copy of (standard input), not the copy."""
+        if not self._cleanup:
+            return exc
+        return DriftError(str(exc).replace(f"'{self.paths[0]}'", self.name))
 
     def _schema(self, path: Path, fmt: str) -> pa.Schema:
         try:
             if fmt == PARQUET:
-                pf = open_parquet(path)
-                self._parquet[path] = pf
-                return pf.schema_arrow
+                with open_parquet(path) as pf:
+                    self._footers[path] = pf.metadata
+                    return pf.schema_arrow
             with _open_ipc(path, fmt) as reader:
                 return reader.schema
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
     def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
-        for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
-            check_columns(schema, columns, f"'{path}'")
-            yield from read_file(path, fmt, columns, batch_size, self._parquet.get(path))
+        try:
+            for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
+                check_columns(schema, columns, f"'{path}'")
+                yield from read_file(path, fmt, columns, batch_size)
+        except DriftError as exc:
+            raise self._renamed(exc) from None
 
     def statistics_range(self, column):
         lo, hi = math.inf, -math.inf
         for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
             if fmt != PARQUET:
                 return None
-            found = parquet_statistics_range(self._parquet[path].metadata, schema, column)
+            found = parquet_statistics_range(self._footers[path], schema, column)
             if found is None:
                 return None
             lo, hi = min(lo, found[0]), max(hi, found[1])
@@ -185,12 +199,12 @@ def _open_ipc(path: Path, fmt: str):
     return pa.ipc.open_file(source) if fmt == IPC_FILE else pa.ipc.open_stream(source)
 
 
-def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, parquet_file=None):
+def read_file(path: Path, fmt: str, columns: list[str], batch_size: int):
     """Batches of one file, with read errors turned into a DriftError naming the file."""
     try:
         if fmt == PARQUET:
-            pf = parquet_file or open_parquet(path)
-            yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+            with open_parquet(path) as pf:
+                yield from pf.iter_batches(batch_size=batch_size, columns=columns)
         else:
             with _open_ipc(path, fmt) as reader:
                 if fmt == IPC_FILE:
@@ -318,9 +332,12 @@ def spool_stdin() -> tuple[Path, str]:
     """Copy standard input to a temporary file (Parquet needs its footer; two passes need a replay)."""
     tmp = tempfile.mkdtemp(prefix="streamdrift-stdin-")
     path = Path(tmp) / "stdin"
-    stdin = sys.stdin.buffer
-    with open(path, "wb") as out:
-        shutil.copyfileobj(stdin, out, 1 << 20)
+    try:
+        with open(path, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
+    except BaseException:  # Ctrl-C or a full disk: leave no partial copy behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return path, tmp
 
 

@@ -198,3 +198,30 @@ def test_no_pandas_or_anthropic_on_the_cli_path(files):
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
     assert p.stdout.decode().splitlines()[-1] == "[]"
+
+
+@pytest.mark.parametrize("data", [b"not parquet at all" * 100, b"PAR1" + b"x" * 5000])
+def test_bad_standard_input_is_named_so_and_its_copy_removed(files, tmp_path, data):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    p = streamdrift("compare", files / "ref.parquet", "-", input=data, env={**os.environ, "TMPDIR": str(spool)})
+    err = p.stderr.decode()
+    assert p.returncode == 2 and "standard input" in err and "stdin'" not in err and str(spool) not in err, err
+    assert list(spool.iterdir()) == []
+
+
+def test_more_part_files_than_open_file_descriptors(tmp_path):
+    import resource
+
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(300):
+        pq.write_table(pa.table({"a": [float(i), i + 0.5]}), parts / f"part-{i:05d}.parquet")
+    pq.write_table(pa.table({"a": [1.0, 2.0]}), tmp_path / "ref.parquet")
+
+    def limit():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (200, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+    p = streamdrift("compare", tmp_path / "ref.parquet", parts, "--format", "json", preexec_fn=limit)
+    assert p.returncode == 1, p.stderr
+    assert json.loads(p.stdout)["current_count"] == 600
