@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 
-from streamdrift.convert import column_values, is_numeric
+from streamdrift.convert import column_values, holds_numbers, is_numeric
 from streamdrift.errors import DriftError
 from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source, open_source
 from streamdrift.report import FeatureDrift, Report
@@ -182,7 +182,7 @@ def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list
 
     for this, other, this_types, other_types in ((ref, cur, ref_types, cur_types), (cur, ref, cur_types, ref_types)):
         for name, t in this_types.items():
-            if not is_numeric(t):
+            if not holds_numbers(t):
                 continue
             if name not in other_types:
                 raise DriftError(
@@ -194,7 +194,11 @@ def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list
                     f"column '{name}' is {t} in {_side(this, ref)} {this.name} but {other_types[name]} in "
                     f"{_side(other, ref)} {other.name}; both sides must be numeric (or leave it out with --columns)"
                 )
-    features = [name for name, t in ref_types.items() if is_numeric(t)]
+    features = [  # a column of no values on both sides (null type) is no feature
+        name for name, t in ref_types.items()
+        if name in cur_types and is_numeric(t) and is_numeric(cur_types[name])
+        and (holds_numbers(t) or holds_numbers(cur_types[name]))
+    ]
     if not features:
         raise DriftError(f"no numeric columns in reference {ref.name}; drift needs integer, float, boolean or decimal columns")
     return features

@@ -32,6 +32,12 @@ def is_numeric(arrow_type: pa.DataType) -> bool:
     )
 
 
+def holds_numbers(arrow_type: pa.DataType) -> bool:
+    """Numeric and able to hold a value: not Arrow's ``null`` type (a column with no values at
+    all, as pandas writes an all-None column), which makes no feature on its own."""
+    return is_numeric(arrow_type) and not pa.types.is_null(arrow_type)
+
+
 def _arrow_chunk(arr: pa.Array) -> np.ndarray:
     t = arr.type
     if pa.types.is_dictionary(t):

@@ -36,7 +36,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streamdrift.comparison import Counter, check_bins, check_threshold, thread_count
-from streamdrift.convert import column_values, is_numeric
+from streamdrift.convert import column_values, holds_numbers
 from streamdrift.errors import DriftError
 from streamdrift.io import (
     DEFAULT_BATCH_SIZE,
@@ -188,7 +188,7 @@ def reference_features(schema: pa.Schema, columns: list[str] | None, where: str)
                 raise DriftError(f"column '{name}' is not in {where}; its columns are: {', '.join(names) or '(none)'}")
         check_columns(schema, columns, where)
         return [n for n in names if n in set(columns)]
-    features = [f.name for f in schema if is_numeric(f.type)]
+    features = [f.name for f in schema if holds_numbers(f.type)]
     if not features:
         raise DriftError(f"no numeric columns in {where}; drift needs integer, float, boolean or decimal columns")
     return features

@@ -309,3 +309,16 @@ def test_the_package_names_stay_functions_after_any_submodule_import():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert float(out.stdout) == 0.0
+
+
+def test_a_column_without_any_value_is_no_feature_on_its_own():
+    """pandas writes an all-None column as Arrow's null type: not a number column, not an error."""
+    ref = pa.table({"age": [30.0, 40.0, 50.0], "comment": pa.array([None] * 3, pa.null())})
+    texts = pa.table({"age": [31.0, 41.0, 52.0], "comment": ["ok", None, "late"]})
+    empty = pa.table({"age": [31.0, 41.0, 52.0], "comment": pa.array([None] * 3, pa.null())})
+    floats = pa.table({"age": [31.0, 41.0, 52.0], "comment": [1.0, 2.0, 3.0]})
+    assert [f.feature for f in compare(ref, texts)] == ["age"]
+    assert [f.feature for f in compare(ref, empty)] == ["age"]
+    report = compare(ref, floats)
+    assert [f.feature for f in report] == ["age", "comment"]
+    assert report["comment"].kl is None and report["comment"].reason
