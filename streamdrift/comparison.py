@@ -60,7 +60,8 @@ def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, floa
     report = compare(old_df, new_df, threshold=threshold)
     for line in report.text_lines():
         print(line)
-    return report.kl()
+    labels = {str(c): c for c in getattr(old_df, "columns", ())}  # a DataFrame's own labels, 0 not '0'
+    return {labels.get(name, name): kl for name, kl in report.kl().items()}
 
 
 def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, counter, use_statistics) -> Report:
@@ -169,12 +170,12 @@ def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list
             for side, types in ((ref, ref_types), (cur, cur_types)):
                 if name not in types:
                     raise DriftError(
-                        f"column '{name}' is not in {_side(side, ref)} {side.name}; "
+                        f"column '{name}' is not in {_side(side, ref)}; "
                         f"its columns are: {', '.join(types) or '(none)'}"
                     )
                 if not is_numeric(types[name]):
                     raise DriftError(
-                        f"column '{name}' in {_side(side, ref)} {side.name} has type {types[name]}, not a number; "
+                        f"column '{name}' in {_side(side, ref)} has type {types[name]}, not a number; "
                         "drift is computed for integer, float, boolean and decimal columns"
                     )
         order = {name: i for i, name in enumerate(ref_types)}
@@ -186,13 +187,13 @@ def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list
                 continue
             if name not in other_types:
                 raise DriftError(
-                    f"numeric column '{name}' is in {_side(this, ref)} {this.name} but not in "
-                    f"{_side(other, ref)} {other.name}; name the columns to compare with --columns"
+                    f"numeric column '{name}' is in {_side(this, ref)} but not in "
+                    f"{_side(other, ref)}; name the columns to compare with --columns"
                 )
             if not is_numeric(other_types[name]):
                 raise DriftError(
-                    f"column '{name}' is {t} in {_side(this, ref)} {this.name} but {other_types[name]} in "
-                    f"{_side(other, ref)} {other.name}; both sides must be numeric (or leave it out with --columns)"
+                    f"column '{name}' is {t} in {_side(this, ref)} but {other_types[name]} in "
+                    f"{_side(other, ref)}; both sides must be numeric (or leave it out with --columns)"
                 )
     features = [  # a column of no values on both sides (null type) is no feature
         name for name, t in ref_types.items()
@@ -200,7 +201,7 @@ def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list
         and (holds_numbers(t) or holds_numbers(cur_types[name]))
     ]
     if not features:
-        raise DriftError(f"no numeric columns in reference {ref.name}; drift needs integer, float, boolean or decimal columns")
+        raise DriftError(f"no numeric columns in {_side(ref, ref)}; drift needs integer, float, boolean or decimal columns")
     return features
 
 
@@ -213,7 +214,9 @@ def _types(source: Source) -> dict[str, pa.DataType]:
 
 
 def _side(source: Source, ref: Source) -> str:
-    return "reference" if source is ref else "current"
+    """``reference 'a.parquet'``, or just ``reference`` for in-memory data (named by its role)."""
+    role = "reference" if source is ref else "current"
+    return role if source.name == role else f"{role} {source.name}"
 
 
 def check_threshold(threshold) -> float:

@@ -379,7 +379,10 @@ def _pandas_table(df) -> pa.Table:
         try:
             arrays.append(pa.array(series, from_pandas=True))
         except (pa.ArrowException, TypeError, ValueError):
-            arrays.append(pa.array(series.astype(str)))
+            try:  # e.g. a Sparse column: its dense values
+                arrays.append(pa.array(series.to_numpy(), from_pandas=True))
+            except (pa.ArrowException, TypeError, ValueError):
+                arrays.append(pa.array(series.astype(str)))
         names.append(str(name))
     return pa.Table.from_arrays(arrays, names=names)
 
@@ -391,6 +394,10 @@ def _mapping_table(mapping: Mapping, role: str) -> pa.Table:
             values = np.asarray(values)
             if values.ndim != 1:
                 raise DriftError(f"{role}: column '{name}' must be 1-D, got shape {values.shape}")
+            if values.dtype.kind == "f" and values.dtype.itemsize > 8:
+                values = values.astype(np.float64)  # long double: compared as float64, like every input
+            elif values.dtype.kind in "fiub" and not values.dtype.isnative:
+                values = values.astype(values.dtype.newbyteorder("="))  # Arrow takes native byte order only
         arrays.append(values)
         names.append(str(name))
     lengths = {len(a) for a in arrays}

@@ -244,15 +244,15 @@ def test_int64_above_2_53_compares_as_float64():
     "ref, cur, kwargs, message",
     [
         ({"a": [1.0], "b": [2.0]}, {"a": [1.0]}, {},
-         "numeric column 'b' is in reference reference but not in current current; name the columns to compare with --columns"),
+         "numeric column 'b' is in reference but not in current; name the columns to compare with --columns"),
         ({"a": [1.0]}, {"a": ["x"]}, {},
-         "column 'a' is double in reference reference but string in current current; both sides must be numeric (or leave it out with --columns)"),
+         "column 'a' is double in reference but string in current; both sides must be numeric (or leave it out with --columns)"),
         ({"a": [1.0], "s": ["x"]}, {"a": [1.0], "s": ["y"]}, {"columns": ["s"]},
-         "column 's' in reference reference has type string, not a number; drift is computed for integer, float, boolean and decimal columns"),
+         "column 's' in reference has type string, not a number; drift is computed for integer, float, boolean and decimal columns"),
         ({"a": [1.0]}, {"a": [1.0]}, {"columns": ["zz"]},
-         "column 'zz' is not in reference reference; its columns are: a"),
+         "column 'zz' is not in reference; its columns are: a"),
         ({"s": ["x"]}, {"s": ["y"]}, {},
-         "no numeric columns in reference reference; drift needs integer, float, boolean or decimal columns"),
+         "no numeric columns in reference; drift needs integer, float, boolean or decimal columns"),
         ({"a": [1.0]}, {"a": [1.0]}, {"threshold": -1}, "threshold must be a finite number >= 0, got -1"),
         ({"a": [1.0]}, {"a": [1.0]}, {"bins": 0}, "bins must be a whole number >= 1, got 0"),
     ],
@@ -322,3 +322,22 @@ def test_a_column_without_any_value_is_no_feature_on_its_own():
     report = compare(ref, floats)
     assert [f.feature for f in report] == ["age", "comment"]
     assert report["comment"].kl is None and report["comment"].reason
+
+
+def test_detect_drift_keys_are_the_dataframes_own_labels():
+    pd = pytest.importorskip("pandas")
+    old = pd.DataFrame({0: [1.0, 2.0, 3.0], "b": [5.0, 6.0, 7.0]})
+    new = pd.DataFrame({0: [1.0, 2.0, 3.0], "b": [50.0, 60.0, 70.0]})
+    result = detect_drift(old, new)
+    assert list(result) == [0, "b"] and result[0] == 0.0 and result["b"] > 0.1
+
+
+def test_numeric_inputs_in_other_forms():
+    pd = pytest.importorskip("pandas")
+    sparse = pd.DataFrame({"a": pd.arrays.SparseArray([0.0, 0.0, 1.0, 2.0])})
+    assert compare(sparse, pd.DataFrame({"a": [0.0, 0.0, 1.0, 2.0]}))["a"].kl == 0.0
+    big = {"a": np.array([1.0, 2.0, 3.0], ">f8")}
+    assert compare(big, {"a": np.array([1.0, 2.0, 3.0], np.longdouble)})["a"].kl == 0.0
+    with pytest.raises(DriftError) as err:
+        compare({"a": [1.0]}, {"b": [1.0]}, columns=["a"])
+    assert "current current" not in str(err.value) and "in current;" in str(err.value)
