@@ -66,16 +66,18 @@ def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, floa
 
 def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, counter, use_statistics) -> Report:
     ranges = {}
+    promised = set()  # features whose range a Parquet footer gave, on either side
     for side in (ref, cur):
         known = {f: side.statistics_range(f) for f in features} if use_statistics else {}
         to_scan = [f for f in features if known.get(f) is None]
         scanned = counter.ranges(side, to_scan, batch_size) if to_scan else {}
         ranges[side] = {f: scanned[f] if f in scanned else Range(*known[f]) for f in features}
+        promised.update(f for f in features if f not in scanned)
 
     combined = {f: ranges[ref][f] + ranges[cur][f] for f in features}
     hists = _count(ref, cur, features, combined, bins, batch_size, counter)
 
-    wrong = [f for f in features if not (hists[ref][f] + hists[cur][f]).spans_exactly()]
+    wrong = [f for f in promised if not range_held(combined[f], hists[ref][f] + hists[cur][f], bins)]
     if wrong:  # statistics promised a range the data does not have: scan for the true one
         for f, r in _scan_ranges(ref, cur, wrong, batch_size, counter).items():
             combined[f] = r
@@ -89,6 +91,12 @@ def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, co
         reason = binnable_edges(combined[f].lo, combined[f].hi, bins)[1]
         results.append(FeatureDrift.from_histograms(f, r, c, threshold, EPS, reason=reason))
     return Report(results, threshold=threshold, bins=bins)
+
+
+def range_held(promised: Range, counted: Histogram, bins: int) -> bool:
+    """True when a footer's range held: binnable (else the edges are a stand-in that proves
+    nothing) and exactly the min and max of the values counted."""
+    return binnable_edges(promised.lo, promised.hi, bins)[1] is None and counted.spans_exactly()
 
 
 def _scan_ranges(ref, cur, features, batch_size, counter) -> dict[str, Range]:

@@ -35,7 +35,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streamdrift.comparison import Counter, check_bins, check_threshold, thread_count
+from streamdrift.comparison import Counter, check_bins, check_threshold, range_held, thread_count
 from streamdrift.convert import column_values, holds_numbers
 from streamdrift.errors import DriftError
 from streamdrift.io import (
@@ -203,7 +203,7 @@ def _fixed_histograms(source: Source, features, bins, batch_size, threads):
         ranges.update({f: Range(*known[f]) for f in features if f not in ranges})
         hists = {f: Histogram(window_edges(ranges[f], bins)) for f in features}
         counter.fill(source, hists, batch_size)
-        wrong = [f for f in features if not hists[f].spans_exactly()]
+        wrong = [f for f in features if f not in scan and not range_held(ranges[f], hists[f], bins)]
         if wrong:  # statistics promised a range the data does not have: scan for the true one
             ranges.update(counter.ranges(source, wrong, batch_size))
             redo = {f: Histogram(window_edges(ranges[f], bins)) for f in wrong}

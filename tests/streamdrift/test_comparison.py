@@ -138,6 +138,17 @@ def test_lying_statistics_are_detected_and_corrected(tmp_path, monkeypatch, lie)
     assert [f.to_dict() for f in compare(r, c)] == [f.to_dict() for f in truth]
 
 
+def test_a_lying_footer_range_too_wide_to_bin_is_rescanned(tmp_path, monkeypatch):
+    """Its stand-in edges [0, 0] would "span" data that is all 0.0 and pass the check."""
+    big = np.finfo(np.float64).max
+    r = write(tmp_path, "r.parquet", pa.table({"a": np.zeros(5)}))
+    c = write(tmp_path, "c.parquet", pa.table({"a": np.zeros(3)}))
+    truth = compare(r, c, use_statistics=False)
+    monkeypatch.setattr(FileSource, "statistics_range", lambda self, column: (-big, big))
+    report = compare(r, c)
+    assert report["a"].kl is not None and [f.to_dict() for f in report] == [f.to_dict() for f in truth]
+
+
 def test_statistics_trusted_only_when_exact(tmp_path):
     def stats(array, **kw):
         path = write(tmp_path, "s.parquet", pa.table({"x": array}), **kw)

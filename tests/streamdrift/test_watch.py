@@ -163,6 +163,17 @@ def test_reference_edges_from_parquet_with_lying_statistics(tmp_path, monkeypatc
     assert (ref.range("a").lo, ref.range("a").hi, ref.range("a").count) == (0.0, 2.0, 3)
 
 
+def test_reference_edges_with_a_lying_footer_too_wide_to_bin(tmp_path, monkeypatch):
+    from streamdrift.io import FileSource
+
+    path = tmp_path / "ref.parquet"
+    pq.write_table(pa.table({"a": np.zeros(4)}), path)
+    big = np.finfo(np.float64).max
+    monkeypatch.setattr(FileSource, "statistics_range", lambda self, column: (-big, big))
+    ref = load_reference(str(path), edges="reference")
+    assert (ref.range("a").lo, ref.range("a").hi) == (0.0, 0.0) and ref.fixed["a"].counts[-1] == 4
+
+
 def test_undefined_kl_is_reported_not_raised():
     ref = load_reference({"a": [1.0, 2.0]})
     cur = pa.table({"a": [np.nan, np.nan, 1.5]})
