@@ -204,6 +204,28 @@ class CappedText(io.TextIOBase):
         return "".join(self.parts)
 
 
+class Router(io.TextIOBase):
+    """``sys.stdout`` for a whole grading run: writes go to whatever ``target`` is now.
+
+    A submission that keeps ``sys.stdout`` from its top level (``out = sys.stdout``) still
+    has each call's lines captured for that call.
+    """
+
+    def __init__(self, target):
+        self.target = target
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s) -> int:
+        return self.target.write(s)
+
+    def flush(self) -> None:
+        flush = getattr(self.target, "flush", None)
+        if flush is not None:
+            flush()
+
+
 def _describe_exception(exc: BaseException) -> str:
     try:
         return "".join(traceback.format_exception_only(type(exc), exc)).strip().splitlines()[-1][:500]
@@ -445,6 +467,7 @@ def run_grade(job: dict, out: Channel, frames=None) -> int:
     sys.argv = ["<submission>"]
     ns = _namespace()
     real_stdout = sys.stdout
+    router = sys.stdout = Router(real_stdout)
     try:
         exec(compiled, ns)
     except BaseException as exc:
@@ -464,7 +487,7 @@ def run_grade(job: dict, out: Channel, frames=None) -> int:
     monotonic = time.monotonic
     for name, old, new, threshold, pass_threshold in frames:
         out.send({"event": "case_start", "name": name})
-        cap = CappedText(limit)
+        cap = router.target = CappedText(limit)
         try:
             given = (_snapshot(old), _snapshot(new))
         except BaseException:  # pandas broken by the submission's top level: the call will say so
@@ -477,7 +500,7 @@ def run_grade(job: dict, out: Channel, frames=None) -> int:
         except BaseException as exc:
             error, memory = _describe_exception(exc), isinstance(exc, MemoryError)
         finally:
-            sys.stdout = real_stdout
+            sys.stdout, router.target = router, real_stdout
         elapsed = monotonic() - started
         modified = given is not None and not (_same(old, given[0]) and _same(new, given[1]))
         out.send(

@@ -104,3 +104,10 @@ def test_the_isolation_report_cannot_be_forged(fork_pool):
     code = forge + (CORPUS / "ok_numpy.py").read_text()
     result = grade_code(code, pool=fork_pool, cases=["spec_example"])
     assert result.isolation.get("mounts") != ["FORGED"] and result.isolation.get("uid") != 12345
+
+
+def test_a_submission_that_keeps_sys_stdout_from_its_top_level_has_its_lines_read(fork_pool):
+    ok = (CORPUS / "ok_numpy.py").read_text()
+    bound = "import sys\n_out = sys.stdout\n" + ok.replace('(KL={kl:.4f})")', '(KL={kl:.4f})", file=_out)')
+    assert bound.count("file=_out") == 1
+    assert grade_code(bound, pool=fork_pool, cases=["spec_example"]).passed
