@@ -41,6 +41,8 @@ PR_SET_NO_NEW_PRIVS = 38
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 MAX_ITEMS = 10_000
 SHARED_WRITABLE = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+RUN_DIR_MB = 64
+"""Size of the tmpfs over the job's working directory (and over its numba cache): all it may write."""
 
 _libc = None
 
@@ -106,6 +108,37 @@ def _private_mounts(paths, run_dir: str) -> list[str]:
     for shared in SHARED_WRITABLE:
         if _private_tmpfs(shared, [run_dir, *paths]):
             done.append(f"tmpfs:{shared}")
+    return done
+
+
+def _bounded_run_dir(run_dir: str, uid: int | None) -> list[str]:
+    """Cover the run's own directories (``work``, the cwd, and ``numba``, its cache) with small
+    tmpfs mounts, so what the job writes is bounded in total (RLIMIT_FSIZE bounds one file)
+    and never reaches the host's disk. The directories and links already there (the linked
+    kernel cache) are made again on the tmpfs.
+    """
+    done = []
+    for name in ("work", "numba"):
+        path = os.path.join(run_dir, name)
+        dirs, links = [], {}
+        try:
+            for base, subdirs, files in os.walk(path):
+                rel = os.path.relpath(base, path)
+                dirs += [os.path.join(rel, d) for d in subdirs]
+                links.update({os.path.join(rel, f): os.readlink(os.path.join(base, f))
+                              for f in files if os.path.islink(os.path.join(base, f))})
+        except OSError:
+            continue
+        if not _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"mode=700,size={RUN_DIR_MB}m"):
+            continue
+        for d in dirs:
+            os.makedirs(os.path.join(path, d), 0o700, exist_ok=True)
+        for link, target in links.items():
+            os.symlink(target, os.path.join(path, link))
+        if uid is not None:
+            for d in [os.curdir, *dirs]:
+                os.chown(os.path.join(path, d), uid, uid)
+        done.append(f"tmpfs:{name}")
     return done
 
 
@@ -312,6 +345,7 @@ def confine(job: dict, result_fd: int) -> dict:
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if "mount" in info["namespaces"] and "pid" in info["namespaces"]:
         info["mounts"] = _private_mounts(_python_paths(), os.path.dirname(workdir))
+        info["mounts"] += _bounded_run_dir(os.path.dirname(workdir), uid)
     if uid is not None and any(map(_blocked_ancestor, _python_paths())):
         uid = None  # the interpreter would still be unreadable as another uid: stay root (reported)
     os.chdir(workdir)

@@ -26,9 +26,10 @@ the caller can, can signal the caller's other processes and may reach the networ
 process group is still killed on timeout (a grandchild that calls ``setsid()`` escapes it)
 and rlimits still apply. ``ExecResult.isolation`` says what a run actually got.
 
-Memory: ``memory_mb`` is an address-space limit (RLIMIT_AS) on the whole child. A forked
-child starts with what the warm worker had mapped (about 0.5 GB with numpy, pandas and
-numba), a spawned one with about 0.1 GB.
+Memory: ``memory_mb`` is an address-space limit (RLIMIT_AS) on the whole child, and address
+space is not memory used: when a submission starts, a graded child already has about
+1.5 GiB mapped when forked (the warm worker's numpy, pandas and pyarrow) and 1.35 GiB when
+spawned, so the default 2048 MB leaves a submission about 500 MiB.
 """
 
 from __future__ import annotations

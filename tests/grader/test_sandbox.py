@@ -103,6 +103,28 @@ def test_isolation_as_root():
 
 
 @root_only
+@pytest.mark.parametrize("isolation", ["spawn", "fork"])
+def test_what_a_run_writes_is_bounded_in_total_and_stays_off_the_disk(isolation, fork_pool):
+    """Files under the per-file limit, many of them: the run's small tmpfs fills, not the host's disk."""
+    code = (
+        "import errno\n"
+        "chunk = b'\\0' * (1 << 20)\n"
+        "written = 0\n"
+        "try:\n"
+        "    for i in range(20):\n"
+        "        with open(f'f{i}', 'wb') as fh:\n"
+        "            for _ in range(10):\n"
+        "                fh.write(chunk); written += 1\n"
+        "except OSError as e:\n"
+        "    print(errno.errorcode[e.errno], written)\n"
+    )
+    r = run_code(code, isolation=isolation, pool=fork_pool if isolation == "fork" else None, timeout_s=60)
+    status, written = r.stdout.split()
+    assert status == "ENOSPC" and int(written) < 100, r.stdout
+    assert {"tmpfs:work", "tmpfs:numba"} <= set(r.isolation["mounts"])
+
+
+@root_only
 def test_no_network():
     r = run_code("import socket\ntry:\n    socket.create_connection(('1.1.1.1', 80), timeout=2)\n"
                  "    print('connected')\nexcept OSError as e:\n    print('no network', e.errno)")
