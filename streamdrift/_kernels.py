@@ -280,26 +280,43 @@ def fill_search(values, edges, counts):
 def divergences(ref_counts, cur_counts, eps):
     """KL(ref || cur), KL(cur || ref), PSI and the Jensen-Shannon distance (all base e).
 
-    ``eps`` is added to every bin's count before normalising (SPEC section 2).
+    ``eps`` is added to every bin's count before normalising (SPEC section 2). The sums are
+    compensated (Neumaier), so with thousands of bins they stay within 1e-12 of numpy's
+    pairwise ``np.sum`` of the same terms.
     """
     n = ref_counts.size
-    sp = 0.0
-    sq = 0.0
+    sp, sp_c = 0.0, 0.0
+    sq, sq_c = 0.0, 0.0
     for i in range(n):
-        sp += ref_counts[i] + eps
-        sq += cur_counts[i] + eps
-    kl = 0.0
-    kl_rev = 0.0
-    js = 0.0
+        sp, sp_c = _sum_step(sp, sp_c, ref_counts[i] + eps)
+        sq, sq_c = _sum_step(sq, sq_c, cur_counts[i] + eps)
+    sp += sp_c
+    sq += sq_c
+    kl, kl_c = 0.0, 0.0
+    rev, rev_c = 0.0, 0.0
+    js, js_c = 0.0, 0.0
     for i in range(n):
         p = (ref_counts[i] + eps) / sp
         q = (cur_counts[i] + eps) / sq
         m = 0.5 * (p + q)
-        kl += p * np.log(p / q)
-        kl_rev += q * np.log(q / p)
-        js += 0.5 * p * np.log(p / m) + 0.5 * q * np.log(q / m)
-    psi = kl + kl_rev
-    return kl, kl_rev, psi, np.sqrt(max(js, 0.0))
+        kl, kl_c = _sum_step(kl, kl_c, p * np.log(p / q))
+        rev, rev_c = _sum_step(rev, rev_c, q * np.log(q / p))
+        js, js_c = _sum_step(js, js_c, 0.5 * p * np.log(p / m) + 0.5 * q * np.log(q / m))
+    kl += kl_c
+    rev += rev_c
+    js += js_c
+    return kl, rev, kl + rev, np.sqrt(max(js, 0.0))
+
+
+@njit(nogil=True, cache=True)
+def _sum_step(total, compensation, x):
+    """One step of Neumaier's compensated sum: ``total + compensation`` is the running sum."""
+    t = total + x
+    if abs(total) >= abs(x):
+        compensation += (total - t) + x
+    else:
+        compensation += (x - t) + total
+    return t, compensation
 
 
 # ------------------------------------------------------------------- choosing a kernel
