@@ -237,6 +237,8 @@ class _Attempt:
     async def call_tool(self, tool_use: dict) -> dict:
         """Run one tool call and return its tool_result block."""
         name, args = tool_use.get("name"), tool_use.get("input") or {}
+        if not isinstance(args, dict):
+            return _tool_result(tool_use, f"The input of {name} must be a JSON object, got {type(args).__name__}.", True)
         if name == "submit_answer":
             code = args.get("code")
             if not isinstance(code, str) or not code.strip():

@@ -7,7 +7,8 @@ appended to the log before its line is printed, so an interrupted batch loses on
 the runs still in flight, and ``--resume`` reruns exactly those.
 
 Ctrl-C stops new runs, gives those in flight ``grace_s`` seconds to finish (a second
-Ctrl-C cancels them at once), and the summary is printed from what finished. An
+Ctrl-C cancels them; a sandboxed call already running, a tool call or a grading, still
+ends first, within its own time limit), and the summary is printed from what finished. An
 authentication, permission or not-found error from the API stops the batch the same
 way, since every further run would fail alike.
 """

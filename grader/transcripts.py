@@ -29,11 +29,21 @@ class RunLog:
         self.path = self.directory / LOG_NAME
 
     def append(self, record: dict) -> None:
-        """Write one record as one line and flush it to disk, so a crash loses at most this run."""
+        """Write one record as one line and flush it to disk, so a crash loses at most this run.
+
+        ASCII-only JSON: a model's U+2028 or U+0085 stays escaped, never a line break. A
+        line torn by an earlier crash is cut off first, so the new record starts its own line.
+        """
         self.directory.mkdir(parents=True, exist_ok=True)
-        line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
-        with open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
+        line = json.dumps(record, ensure_ascii=True, default=str) + "\n"
+        with open(self.path, "ab") as fh:
+            end = fh.seek(0, os.SEEK_END)
+            if end:
+                with open(self.path, "rb") as rd:
+                    data = rd.read()
+                if not data.endswith(b"\n"):
+                    fh.truncate(data.rfind(b"\n") + 1)
+            fh.write(line.encode("ascii"))
             fh.flush()
             os.fsync(fh.fileno())
 
@@ -41,7 +51,9 @@ class RunLog:
         """All records in file order; a torn last line (a crash mid-write) is ignored."""
         if not self.path.exists():
             return []
-        lines = self.path.read_text(encoding="utf-8").splitlines()
+        lines = self.path.read_text(encoding="utf-8").split("\n")  # only \n ends a record
+        while lines and not lines[-1].strip():
+            lines.pop()
         records = []
         for number, line in enumerate(lines, 1):
             if not line.strip():

@@ -318,3 +318,12 @@ def test_a_submitted_answer_is_graded_as_written_even_with_a_fenced_example_in_a
     code = 'def f():\n    """Use it:\n\n    ```python\n    f()\n    ```\n    """\n    return 1\n'
     assert _as_python(code) == code
     assert _as_python("Here it is:\n```python\nx = 1\n```\n") == "x = 1\n"
+
+
+def test_a_tool_call_whose_input_is_not_an_object_is_answered_with_an_error():
+    import grader.episode as E
+
+    attempt = E._Attempt(E.Episode(mode="agent", model="m"), None, 10, None, None, None, 1.0, 100)
+    for bad in ("print(1)", ["x"], 5):
+        result = asyncio.run(attempt.call_tool({"id": "t", "name": "python_expression", "input": bad}))
+        assert result["is_error"] and "must be a JSON object" in result["content"]

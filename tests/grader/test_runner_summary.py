@@ -132,3 +132,14 @@ def test_a_resume_must_grade_as_the_batch_did():
     with pytest.raises(LogError, match="graded with --tolerance 1e-06, not 0.001"):
         check_resumable(logged, model="claude-haiku-5-5", mode="agent", seed=3, tolerance=1e-3)
     check_resumable([rec(1, "passed")], model="claude-haiku-5-5", mode="agent", seed=4, tolerance=1e-3)  # older logs
+
+
+def test_the_log_survives_unicode_line_separators_and_a_torn_last_line(tmp_path):
+    log = RunLog(tmp_path)
+    log.append({**rec(1, "passed"), "text": "a\u2028b\u2029c\x85d"})
+    log.path.write_bytes(log.path.read_bytes() + b'{"run_id": 2, "sta')  # a crash mid-write
+    assert [r["run_id"] for r in log.read()] == [1]
+    log.append(rec(2, "failed"))
+    records = log.read()
+    assert [r["run_id"] for r in records] == [1, 2] and records[0]["text"] == "a\u2028b\u2029c\x85d"
+    assert log.path.read_bytes().count(b"\n") == 2
