@@ -430,6 +430,18 @@ def file_batches(
         yield Problem(f"'{path}'", exc, rows)
 
 
+_spools: set[str] = set()
+"""Temporary copies of standard input being made or read (by the reader thread)."""
+
+
+def remove_spools() -> None:
+    """Remove standard input's temporary copies: for a caller stopping while the reader thread
+    is still blocked reading standard input (its own clean-up would never run)."""
+    for tmp in list(_spools):
+        shutil.rmtree(tmp, ignore_errors=True)
+        _spools.discard(tmp)
+
+
 def _stdin_batches(features, batch_size, stdin, types=None) -> Iterator[pa.RecordBatch | Problem]:
     where = "standard input"
     head = stdin.read(8)
@@ -445,6 +457,7 @@ def _stdin_batches(features, batch_size, stdin, types=None) -> Iterator[pa.Recor
         return
     if fmt != IPC_STREAM:
         tmp = tempfile.mkdtemp(prefix="streamdrift-stdin-")
+        _spools.add(tmp)
         try:
             path = Path(tmp) / "stdin"
             with open(path, "wb") as out:
@@ -457,6 +470,7 @@ def _stdin_batches(features, batch_size, stdin, types=None) -> Iterator[pa.Recor
                 yield item
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+            _spools.discard(tmp)
         return
     rows = 0
     try:

@@ -131,7 +131,18 @@ def main(argv: list[str] | None = None) -> None:
         sys.stdout.flush()
     except BrokenPipeError:
         _silence_stdout()
+    if _reader_still_blocked():
+        # A reader thread stuck in a read of standard input holds its lock; the interpreter's
+        # shutdown would abort on it ("could not acquire lock ... at interpreter shutdown").
+        sys.stderr.flush()
+        os._exit(code)
     sys.exit(code)
+
+
+def _reader_still_blocked() -> bool:
+    import threading
+
+    return any(t.name == "streamdrift-read" and t.is_alive() for t in threading.enumerate())
 
 
 # The commands register themselves on ``cli`` when imported; they import names defined above.

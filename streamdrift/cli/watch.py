@@ -238,6 +238,7 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         pass
     finally:
         items.close()
+        w.remove_spools()
     if stopped is not None:
         return EXIT_INTERRUPTED if stopped == signal.SIGINT else EXIT_TERMINATED
     if problems:

@@ -361,3 +361,45 @@ def test_sigint_while_waiting_on_stdin_reports_what_arrived(data):
     assert [r["end_row"] for r in rest if r["feature"] == "age"] == [700]
     assert all(r["partial"] for r in rest)
     assert "stopped by SIGINT: watched 700 rows in 2 windows" in err.decode()
+
+
+STALLING_PRODUCER = """
+import io, sys, time
+import numpy as np, pyarrow as pa, pyarrow.parquet as pq
+t = pa.table({"age": np.linspace(20, 60, 3000), "income": np.linspace(1e4, 9e4, 3000)})
+out = sys.stdout.buffer
+if sys.argv[1] == "ipc":
+    w = pa.ipc.new_stream(out, t.schema)
+    w.write_table(t)
+else:
+    buf = io.BytesIO()
+    pq.write_table(t, buf)
+    out.write(buf.getvalue()[:5000])
+out.flush()
+time.sleep(60)
+"""
+
+
+@pytest.mark.parametrize("fmt", ["ipc", "parquet"])
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_stopping_watch_blocked_on_a_stalled_standard_input(data, tmp_path, fmt, sig, code):
+    """The reader thread is stuck in a read of stdin: the exit stays clean and its spool is removed."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    env = {**ENV, "TMPDIR": str(spool)}
+    producer = subprocess.Popen([sys.executable, "-c", STALLING_PRODUCER, fmt], stdout=subprocess.PIPE)
+    watch = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), "-w", "1000", "-"], stdin=producer.stdout,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    producer.stdout.close()
+    try:
+        time.sleep(2.5)
+        watch.send_signal(sig)
+        out, err = watch.communicate(timeout=30)
+    finally:
+        producer.kill()
+        producer.wait()
+    assert watch.returncode == code, err
+    assert b"Fatal Python error" not in err and err.decode().strip().splitlines()[-1].startswith("stopped by SIG")
+    assert list(spool.iterdir()) == []
+    if fmt == "ipc":
+        assert out.decode().count("window ") == 3
