@@ -13,6 +13,7 @@ memory-mapped when loaded, so later runs start at once.
 """
 
 import base64
+import binascii
 import json
 from pathlib import Path
 
@@ -139,12 +140,13 @@ def _check_edges(edges) -> np.ndarray:
 class ColumnBuilder:
     """Builds a ``ColumnProfile`` from chunks of values (``update``), in memory bounded by distinct values.
 
-    Each chunk becomes a sorted run; runs of similar size are merged as they come, so at
-    most log2(chunks) runs wait and each value is merged O(log n) times.
+    Each chunk becomes a sorted run; runs are merged like a binary counter (two runs made of
+    as many chunks merge), so at most log2(chunks) + 1 runs wait and each value is merged
+    O(log n) times, whatever the chunks hold.
     """
 
     def __init__(self):
-        self._runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self._runs: list[tuple[np.ndarray, np.ndarray, int]] = []  # values, counts, chunks merged in
         self.missing = 0
 
     def update(self, values) -> "ColumnBuilder":
@@ -152,16 +154,17 @@ class ColumnBuilder:
         finite = x[np.isfinite(x)]
         self.missing += x.size - finite.size
         if finite.size:
-            run = np.unique(finite, return_counts=True)
-            while self._runs and self._runs[-1][0].size <= run[0].size:
-                run = _merge(self._runs.pop(), run)
+            run = (*np.unique(finite, return_counts=True), 1)
+            while self._runs and self._runs[-1][2] <= run[2]:
+                top = self._runs.pop()
+                run = (*_merge(top[:2], run[:2]), top[2] + run[2])
             self._runs.append(run)
         return self
 
     def build(self) -> ColumnProfile:
         run = (np.empty(0), np.empty(0, dtype=np.int64))
         while self._runs:
-            run = _merge(self._runs.pop(), run)
+            run = _merge(self._runs.pop()[:2], run)
         return ColumnProfile(run[0], run[1].astype(np.int64, copy=False), self.missing)
 
 
@@ -267,14 +270,20 @@ class Profile:
                 f"profile '{path}' has format version {info.get('version')!r}; this streamdrift reads version "
                 f"{VERSION}: re-create it with 'streamdrift profile'"
             )
-        schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(table.schema.metadata[_SCHEMA_KEY])))
-        if any(c.num_chunks > 1 for c in table.columns):
-            table = table.combine_chunks()
-        names = table.column("feature").to_pylist()
-        missing = table.column("missing").to_pylist()
-        values = _unpack(table.column("values").chunk(0) if table.num_rows else None, names)
-        cumulative = _unpack(table.column("cumulative").chunk(0) if table.num_rows else None, names)
-        columns = {n: ColumnProfile.from_cumulative(*c) for n, *c in zip(names, values, cumulative, missing)}
+        try:
+            schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(table.schema.metadata[_SCHEMA_KEY])))
+            if any(c.num_chunks > 1 for c in table.columns):
+                table = table.combine_chunks()
+            names = table.column("feature").to_pylist()
+            missing = table.column("missing").to_pylist()
+            values = _unpack(table.column("values").chunk(0) if table.num_rows else None, names)
+            cumulative = _unpack(table.column("cumulative").chunk(0) if table.num_rows else None, names)
+            columns = {n: ColumnProfile.from_cumulative(*c) for n, *c in zip(names, values, cumulative, missing)}
+        except (pa.ArrowException, KeyError, ValueError, TypeError, IndexError, AttributeError, binascii.Error) as exc:
+            raise DriftError(
+                f"profile '{path}' is damaged ({str(exc).strip().splitlines()[0][:120]}); "
+                "re-create it with 'streamdrift profile'"
+            ) from None
         return cls(columns, schema, info.get("source", ""), info.get("rows", 0))
 
     def __repr__(self):

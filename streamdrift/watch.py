@@ -166,9 +166,12 @@ def load_reference(
         profile = reference
     elif isinstance(reference, (str, os.PathLike)) and str(reference) != STDIN and is_profile(reference):
         profile = Profile.load(reference)
+        where = f"profile '{reference}'"
         profile.source = profile.source or f"'{reference}'"
+    else:
+        where = f"profile {profile.source}" if profile is not None else ""
     if profile is not None:
-        features = reference_features(profile.feature_schema, columns, f"profile {profile.source}")
+        features = reference_features(profile.feature_schema, columns, where)
         profile = Profile({f: profile[f] for f in features}, profile.schema, profile.source, profile.rows)
         return Reference(profile.source, profile.schema, profile=profile)
 

@@ -357,10 +357,13 @@ edges from it exactly, without reading the reference again.""")
 def profile_command(reference, output, columns, batch_size, threads):
     """Save the reference profile of REF (Parquet or Arrow files, directories, or '-') to a file."""
     from streamdrift.io import open_source
-    from streamdrift.profile import Profile
+    from streamdrift.profile import Profile, is_profile
     from streamdrift.watch import reference_features
 
     ref = list(reference)
+    for path in ref:
+        if path != "-" and is_profile(path):
+            raise DriftError(f"'{path}' is already a saved profile; profile the data it was made from")
     with open_source(ref[0] if len(ref) == 1 else ref, "reference") as source:
         features = reference_features(source.schema, split_columns(columns), f"reference {source.name}")
         profile = Profile.build(source, features, batch_size, threads)

@@ -403,3 +403,12 @@ def test_stopping_watch_blocked_on_a_stalled_standard_input(data, tmp_path, fmt,
     assert list(spool.iterdir()) == []
     if fmt == "ipc":
         assert out.decode().count("window ") == 3
+
+
+def test_profile_refuses_a_profile_and_errors_name_the_profile_file(data, tmp_path):
+    prof = tmp_path / "ref.profile"
+    assert sd("profile", data["ref"], "-o", prof).returncode == 0
+    r = sd("profile", prof, "-o", tmp_path / "twice.profile")
+    assert r.returncode == 2 and f"'{prof}' is already a saved profile" in r.stderr.decode()
+    r = sd("watch", "-r", prof, "-c", "nosuch", data["paths"][0])
+    assert r.returncode == 2 and f"column 'nosuch' is not in profile '{prof}'" in r.stderr.decode()

@@ -133,6 +133,21 @@ def test_build_from_parquet_equals_in_memory(tmp_path):
     assert built.schema == table.schema
 
 
+def test_waiting_runs_stay_few_whatever_the_chunks_hold():
+    """Chunks with one distinct value fewer each time used to wait as one run each."""
+    import math
+
+    builder = ColumnBuilder()
+    for i in range(2000):
+        chunk = np.zeros(2000)
+        chunk[: 2000 - i] = np.arange(2000 - i)
+        builder.update(chunk)
+        assert len(builder._runs) <= math.log2(i + 1) + 1
+    assert sum(r[0].size for r in builder._runs) <= 2000 * (math.log2(2000) + 1)
+    prof = builder.build()
+    assert prof.distinct == 2000 and prof.count == 2000 * 2000
+
+
 def test_save_load_round_trip(tmp_path):
     prof = Profile.from_arrays({"x": [1.0, 2.0, 2.0, np.nan], "y": np.array([], dtype=np.float64)})
     path = tmp_path / "ref.profile"
@@ -171,3 +186,25 @@ def test_load_rejects_other_versions(tmp_path, monkeypatch):
     monkeypatch.setattr(module, "VERSION", 1)
     with pytest.raises(DriftError, match="format version 99.*re-create it"):
         Profile.load(path)
+
+
+def test_a_damaged_profile_is_a_clear_error(tmp_path):
+    import base64
+
+    import streamdrift.profile as module
+
+    good = tmp_path / "good.profile"
+    Profile.from_arrays({"x": [1.0, 2.0, 2.0]}).save(good)
+    table = pa.ipc.open_file(pa.memory_map(str(good))).read_all()
+    meta = dict(table.schema.metadata)
+    damaged = {
+        "columns": table.drop(["feature"]),
+        "schema": table.replace_schema_metadata({**meta, module._SCHEMA_KEY: base64.b64encode(b"garbage")}),
+        "lengths": table.set_column(3, "cumulative", pa.array([[0, 1]], pa.large_list(pa.int64()))),
+    }
+    for name, bad in damaged.items():
+        path = tmp_path / f"{name}.profile"
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, bad.schema) as writer:
+            writer.write_table(bad)
+        with pytest.raises(DriftError, match=f"profile '{path}' is damaged .*re-create it"):
+            Profile.load(path)
