@@ -112,17 +112,32 @@ def write_parquet(path: Path, side: str, rows: int, start_row: int = 0) -> Path:
     finally:
         if writer is not None:
             writer.close()
+    _digest_path(path).write_text(_digest(tmp))
     os.replace(tmp, path)
     return path
 
 
+def _digest_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.sha256")
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def _present(path: Path, rows: int) -> bool:
+    """True when ``path`` is the file written earlier: its footer's row count and its bytes' digest."""
     if not path.exists():
         return False
     try:
         import pyarrow.parquet as pq
 
-        return pq.ParquetFile(path).metadata.num_rows == rows
+        if pq.ParquetFile(path).metadata.num_rows != rows:
+            return False
+        return _digest_path(path).read_text().strip() == _digest(path)
     except Exception:
         return False
 
