@@ -77,7 +77,7 @@ def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, co
     combined = {f: ranges[ref][f] + ranges[cur][f] for f in features}
     hists = _count(ref, cur, features, combined, bins, batch_size, counter)
 
-    wrong = [f for f in promised if not range_held(combined[f], hists[ref][f] + hists[cur][f], bins)]
+    wrong = [f for f in features if f in promised and not range_held(combined[f], hists[ref][f] + hists[cur][f], bins)]
     if wrong:  # statistics promised a range the data does not have: scan for the true one
         for f, r in _scan_ranges(ref, cur, wrong, batch_size, counter).items():
             combined[f] = r

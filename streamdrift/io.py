@@ -145,7 +145,7 @@ class FileSource(Source):
         try:
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
                 check_columns(schema, columns, f"'{path}'")
-                yield from read_file(path, fmt, columns, batch_size)
+                yield from read_file(path, fmt, columns, batch_size, self._footers.get(path))
         except DriftError as exc:
             raise self._renamed(exc) from None
 
@@ -185,13 +185,13 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def open_parquet(path: Path) -> pq.ParquetFile:
+def open_parquet(path: Path, footer: pq.FileMetaData | None = None) -> pq.ParquetFile:
     """A Parquet file read page by page: memory bounded by pages, not row groups or the file.
 
     pyarrow's default (``pre_buffer=True``) fetches every row group requested up front,
     which for ``iter_batches`` over a whole file is the whole file.
     """
-    return pq.ParquetFile(path, pre_buffer=False, buffer_size=PARQUET_BUFFER)
+    return pq.ParquetFile(path, metadata=footer, pre_buffer=False, buffer_size=PARQUET_BUFFER)
 
 
 def _open_ipc(path: Path, fmt: str):
@@ -199,11 +199,14 @@ def _open_ipc(path: Path, fmt: str):
     return pa.ipc.open_file(source) if fmt == IPC_FILE else pa.ipc.open_stream(source)
 
 
-def read_file(path: Path, fmt: str, columns: list[str], batch_size: int):
-    """Batches of one file, with read errors turned into a DriftError naming the file."""
+def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None):
+    """Batches of one file, with read errors turned into a DriftError naming the file.
+
+    ``footer``: a Parquet file's metadata when already read, so it is not parsed again.
+    """
     try:
         if fmt == PARQUET:
-            with open_parquet(path) as pf:
+            with open_parquet(path, footer) as pf:
                 yield from pf.iter_batches(batch_size=batch_size, columns=columns)
         else:
             with _open_ipc(path, fmt) as reader:
@@ -241,6 +244,18 @@ def check_types(schema: pa.Schema, columns: list[str], types: dict, where: str) 
             )
     for c, t in found.items():
         types.setdefault(c, t)
+
+
+def keeping_types(batches: Iterable[pa.RecordBatch], schema: pa.Schema, columns: list[str], types: dict,
+                  where: str) -> Iterator[pa.RecordBatch]:
+    """``batches`` of one file or stream, its ``columns`` checked against ``types`` (``check_types``)
+    when its first row arrives: a file without rows neither fixes nor breaks a type."""
+    checked = False
+    for batch in batches:
+        if not checked and batch.num_rows:
+            check_types(schema, columns, types, where)
+            checked = True
+        yield batch
 
 
 def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> tuple[float, float] | None:

@@ -47,8 +47,8 @@ from streamdrift.io import (
     FileSource,
     Source,
     check_columns,
-    check_types,
     data_files,
+    keeping_types,
     open_source,
     sniff,
 )
@@ -163,13 +163,10 @@ def load_reference(
                     raise DriftError(f"'{path}' is a saved profile; give a profile as the only reference")
     profile = None
     if isinstance(reference, Profile):
-        profile = reference
+        profile, where = reference, f"profile {reference.source}"
     elif isinstance(reference, (str, os.PathLike)) and str(reference) != STDIN and is_profile(reference):
-        profile = Profile.load(reference)
-        where = f"profile '{reference}'"
+        profile, where = Profile.load(reference), f"profile '{reference}'"
         profile.source = profile.source or f"'{reference}'"
-    else:
-        where = f"profile {profile.source}" if profile is not None else ""
     if profile is not None:
         features = reference_features(profile.feature_schema, columns, where)
         profile = Profile({f: profile[f] for f in features}, profile.schema, profile.source, profile.rows)
@@ -420,13 +417,11 @@ def file_batches(
     path: Path, features: list[str], batch_size: int, types: dict | None = None
 ) -> Iterator[pa.RecordBatch | Problem]:
     """One file's batches, then a ``Problem`` if it could not be read (to its end) or changes a type."""
-    types = {} if types is None else types
     rows = 0
     try:
         with FileSource([path], name=f"'{path}'") as source:
-            for batch in source.batches(features, batch_size):
-                if not rows and batch.num_rows:  # a file without rows neither fixes nor breaks a type
-                    check_types(source.schema, features, types, f"'{path}'")
+            batches = source.batches(features, batch_size)
+            for batch in keeping_types(batches, source.schema, features, {} if types is None else types, f"'{path}'"):
                 rows += batch.num_rows
                 yield batch
     except DriftError as exc:
@@ -479,10 +474,7 @@ def _stdin_batches(features, batch_size, stdin, types=None) -> Iterator[pa.Recor
     try:
         reader = pa.ipc.open_stream(io.BufferedReader(_Prepended(head, stdin), 1 << 16))
         check_columns(reader.schema, features, where)
-        types = {} if types is None else types
-        for batch in reader:
-            if not rows and batch.num_rows:
-                check_types(reader.schema, features, types, where)
+        for batch in keeping_types(reader, reader.schema, features, {} if types is None else types, where):
             rows += batch.num_rows
             yield batch.select(features)
     except DriftError as exc:

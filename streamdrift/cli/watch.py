@@ -280,7 +280,7 @@ def cat_command(files, columns, batch_size):
 
     import pyarrow as pa
 
-    from streamdrift.io import FileSource, check_types, data_files, file_format, read_file
+    from streamdrift.io import FileSource, data_files, file_format, keeping_types, read_file
 
     if sys.stdout.isatty():
         raise click.UsageError("stdout is a terminal; pipe it into 'streamdrift watch -r REF -' or redirect it to a file")
@@ -299,13 +299,10 @@ def cat_command(files, columns, batch_size):
                                          "columns of the first (or name them with --columns)")
                 here = pa.schema([source.schema.field(n) for n in names])
                 first = first or here
-                checked = False
-                for batch in read_file(path, file_format(path), names, batch_size):
+                batches = read_file(path, file_format(path), names, batch_size)
+                for batch in keeping_types(batches, here, names, types, f"'{path}'"):
                     if not batch.num_rows:
                         continue
-                    if not checked:  # the first rows fix the stream's types; a file without rows does not
-                        check_types(here, names, types, f"'{path}'")
-                        checked = True
                     if writer is None:
                         schema = here
                         writer = pa.ipc.new_stream(out, schema)
@@ -318,11 +315,8 @@ def cat_command(files, columns, batch_size):
         if writer is not None:
             writer.close()
             out.flush()
-    except BrokenPipeError:
-        _silence_stdout()
-        raise StdoutClosed() from None
-    except OSError as exc:
-        if exc.errno != errno.EPIPE:  # pyarrow reports a closed pipe as an OSError
+    except OSError as exc:  # BrokenPipeError, or pyarrow's own OSError for a closed pipe
+        if exc.errno != errno.EPIPE:
             raise
         _silence_stdout()
         raise StdoutClosed() from None
