@@ -7,14 +7,21 @@ field is type-checked here before use; nothing it sends is evaluated or unpickle
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 
 from typing import TYPE_CHECKING
 
+from grader.failure import classify, describe
+from grader.printed import parse_printed, printed_number, printed_tolerance
+
 if TYPE_CHECKING:
     from grader.cases import Case
+
+OUTPUT_LIMIT = 64_000
+"""Characters of one call's printed output that are read (the child keeps no more; a forged
+report may claim more, and what is beyond is not read)."""
+MAX_ITEMS = 10_000
+"""Items of a returned dict that are read."""
 
 # The reason codes, stable: the JSON results name them, the text output explains them.
 REASONS: dict[str, str] = {
@@ -42,17 +49,22 @@ REASONS: dict[str, str] = {
     "wrong_bin_count": "uses a bin count other than 20 (edges numpy.linspace(lo, hi, 21))",
     "no_smoothing": "does not add epsilon: empty bins give inf/nan or are dropped",
     "nan_not_dropped": "does not drop NaN/inf per column on each side independently",
+    "right_closed_bins": "counts with intervals closed on the right (pd.cut's (a, b]): a value on an inner edge "
+                         "goes to the lower bin; the task's bins are [a, b) like numpy.histogram",
+    "disallowed_import": "imports a module the task does not allow (only numpy, pandas and the standard library)",
 }
 
 RUN_REASONS: dict[str, str] = {
     "no_submission": "an agent run ended without calling submit_answer (graded as a failure)",
-    "api_error": "the Messages API failed after the SDK's retries: not the model's fault, "
-                 "left out of the pass rate",
 }
 """Codes of a whole agent run (``streamdrift-grader run``), beside the verdict's REASONS."""
 
-_DRIFTED = re.compile(r"^\s*Drifted:\s*(?P<col>.*?)\s*\(\s*KL\s*[=:]\s*(?P<val>[^()]*?(?:\([^()]*\))?)\s*\)\s*$")
-_WRAPPED = re.compile(r"^(?:np\.|numpy\.)?float(?:64|32)?\((?P<v>[^()]*)\)$")
+NOT_GRADED: dict[str, str] = {
+    "harness_error": "the grader itself failed while judging: not the submission's fault, left out of the pass rate",
+    "api_error": "the Messages API failed after the SDK's retries: not the model's fault, "
+                 "left out of the pass rate",
+}
+"""Codes of a result that is no verdict on the submission: counted apart, never in a pass rate."""
 
 
 @dataclass
@@ -63,10 +75,12 @@ class CaseResult:
     expected: dict
     got: object
     details: list[str] = field(default_factory=list)
+    error: str | None = None
+    """The exception the call raised, described (type, message, the submission's line)."""
 
     def to_dict(self) -> dict:
         return {"name": self.name, "passed": self.passed, "reasons": list(self.reasons),
-                "expected": dict(self.expected), "got": self.got}
+                "expected": dict(self.expected), "got": self.got, "error": self.error}
 
 
 def _json_float(x: float):
@@ -84,13 +98,13 @@ def decode_result(result) -> tuple[str | None, dict | str]:
         return "wrong_type", f"<{name if isinstance(name, str) else '?'}>"
     got: dict = {}
     problem = None
-    for item in result["items"]:
+    for item in result["items"][:MAX_ITEMS]:
         if not (isinstance(item, list) and len(item) == 2 and all(isinstance(x, dict) for x in item)):
             return "wrong_type", "<malformed>"
         key, value = item
         if key.get("t") != "str" or not isinstance(key.get("v"), str):
             problem = problem or "wrong_type"
-            got[f"<{key.get('type', key.get('t'))} key>"] = "<key>"
+            got[f"<{str(key.get('type', key.get('t')))[:100]} key>"] = "<key>"
             continue
         if value.get("t") in ("float", "int") and isinstance(value.get("v"), str):
             try:
@@ -100,50 +114,44 @@ def decode_result(result) -> tuple[str | None, dict | str]:
                 got[key["v"]] = "<unreadable>"
         else:
             problem = problem or "wrong_type"
-            got[key["v"]] = f"<{value.get('type', value.get('t'))}>"
+            got[key["v"]] = f"<{str(value.get('type', value.get('t')))[:100]}>"
     return problem, got
 
 
-def printed_tolerance(text: str) -> float:
-    """Half a unit in the last printed digit of ``text`` ("0.1858" -> 5e-05)."""
-    try:
-        exponent = Decimal(text).as_tuple().exponent
-    except InvalidOperation:
-        return 0.0
-    if not isinstance(exponent, int):
-        return 0.0
-    return 0.5 * 10.0**exponent
+MAX_DETAILS = 5
+"""Lines of one kind shown in a case's details; the rest are counted."""
 
 
-def parse_printed(stdout: str) -> tuple[list[tuple[str, str]], list[str]]:
-    """The lines starting with ``Drifted:`` as ``(column, value text)``, and those that do not parse."""
-    found, bad = [], []
-    for line in stdout.splitlines():
-        if not line.lstrip().startswith("Drifted:"):
-            continue  # other output, even "Drifted columns: ...", is the submission's business
-        m = _DRIFTED.match(line)
-        if not m:
-            bad.append(line.strip()[:200])
-            continue
-        val = m.group("val").strip()
-        w = _WRAPPED.match(val)
-        found.append((m.group("col"), w.group("v").strip() if w else val))
-    return found, bad
+def _some(items: list, describe) -> list[str]:
+    """``describe(item)`` for the first MAX_DETAILS items, then how many more there were."""
+    lines = [describe(item) for item in items[:MAX_DETAILS]]
+    if len(items) > MAX_DETAILS:
+        lines.append(f"print_mismatch: ... and {len(items) - MAX_DETAILS} more")
+    return lines
+
+
+def _names(columns) -> str:
+    """A short list of column names for a detail line."""
+    shown = [c[:60] for c in sorted(columns)[:10]]
+    return f"{shown}" + (f" and {len(columns) - 10} more" if len(columns) > 10 else "")
 
 
 def check_prints(stdout: str, got: dict[str, float], threshold: float,
                  columns: list[str] | None = None) -> tuple[list[str], list[str]]:
     """Reasons and details for the printed lines of one call, judged against the returned values.
 
-    ``columns`` is the DataFrame's column order, which the lines must follow.
+    ``columns`` is the DataFrame's column order, which the lines must follow. Linear in the
+    length of ``stdout``, and at most a dozen details whatever it holds.
     """
     found, bad = parse_printed(stdout)
-    details = [f"print_mismatch: cannot read the line {line!r}" for line in bad]
+    details = _some(bad, lambda line: f"print_mismatch: cannot read the line {line[:100]!r}")
     printed: dict[str, str] = {}
+    twice = []
     for col, val in found:
         if col in printed:
-            details.append(f"print_mismatch: {col!r} printed twice")
+            twice.append(col)
         printed[col] = val
+    details += _some(twice, lambda col: f"print_mismatch: {col[:60]!r} printed twice")
     strict = {c for c, v in got.items() if v > threshold}
     inclusive = {c for c, v in got.items() if v >= threshold}
     names = set(printed)
@@ -151,60 +159,51 @@ def check_prints(stdout: str, got: dict[str, float], threshold: float,
     if names != strict:
         if names == inclusive:
             reasons.append("threshold_inclusive")
-            details.append(f"threshold_inclusive: printed {sorted(inclusive - strict)} whose KL equals the "
+            details.append(f"threshold_inclusive: printed {_names(inclusive - strict)} whose KL equals the "
                            f"threshold {threshold!r}")
         else:
-            missing, extra = sorted(strict - names), sorted(names - strict)
-            details.append(f"print_mismatch: missing lines for {missing}, unexpected lines for {extra}")
-    if columns is not None and len(found) == len(printed):
+            details.append(f"print_mismatch: missing lines for {_names(strict - names)}, "
+                           f"unexpected lines for {_names(names - strict)}")
+    if columns is not None and not twice:
         order = {c: i for i, c in enumerate(columns)}
         seen = [c for c, _ in found if c in order]
         if seen != sorted(seen, key=order.__getitem__):
             details.append(f"print_mismatch: lines not in the DataFrame's column order: printed {seen[:10]}")
+    wrong = []
     for col in sorted(names & set(got)):
         text = printed[col]
-        try:
-            value = float(text)
-        except ValueError:
-            details.append(f"print_mismatch: {col!r} printed KL {text!r} is not a number")
+        value = printed_number(text)
+        if value is None:
+            wrong.append(f"print_mismatch: {col[:60]!r} printed KL {text[:60]!r} is not a number")
             continue
         slack = printed_tolerance(text) + 1e-12 * abs(got[col])
         if not (value == got[col] or abs(value - got[col]) <= slack):
-            details.append(f"print_mismatch: {col!r} printed KL={text} but returned {got[col]!r}")
-    if bad or len(found) != len(printed) or any(d.startswith("print_mismatch") for d in details):
+            wrong.append(f"print_mismatch: {col[:60]!r} printed KL={text[:60]} but returned {got[col]!r}")
+    details += _some(wrong, str)
+    if bad or twice or any(d.startswith("print_mismatch") for d in details):
         reasons.append("print_mismatch")
     return reasons, details
 
 
-def check_case(case: Case, expected: dict[str, float], event: dict | None, tolerance: float,
-               *, timed_out: bool, died: str | None, found: list | None = None) -> CaseResult:
-    """Judge one case from its ``case`` event (None when the child never reported it).
+def _unreported(case: Case, exp: dict, timed_out: bool, died: str | None) -> CaseResult:
+    if timed_out:
+        return CaseResult(case.name, False, ["timeout"], exp, None, ["timeout: no result before the time limit"])
+    return CaseResult(case.name, False, ["crash"], exp, None, [f"crash: {died or 'the process ended early'}"])
 
-    ``found`` is passed to ``diagnose`` (the mistakes already named for this submission).
-    """
-    exp = {c: _json_float(v) for c, v in expected.items()}
-    if event is None:
-        if timed_out:
-            return CaseResult(case.name, False, ["timeout"], exp, None, ["timeout: no result before the time limit"])
-        return CaseResult(case.name, False, ["crash"], exp, None, [f"crash: {died or 'the process ended early'}"])
-    error = event.get("error")
-    if error is not None:
-        text = str(error)[:300]
-        code = "memory_limit" if event.get("memory") is True else "crash"
-        return CaseResult(case.name, False, [code], exp, None, [f"{code}: {text}"])
-    problem, got = decode_result(event.get("result"))
-    if problem:
-        if isinstance(got, dict):
-            got = {c: _json_float(v) if isinstance(v, float) else v for c, v in got.items()}
-        return CaseResult(case.name, False, [problem], exp, got, [f"{problem}: returned {got!r}"[:300]])
-    reasons: list[str] = []
-    details: list[str] = []
-    shown = {c: _json_float(v) for c, v in got.items()}
-    if set(got) != set(case.columns):
-        missing = [c for c in case.columns if c not in got]
-        extra = [c for c in got if c not in set(case.columns)]
-        return CaseResult(case.name, False, ["wrong_keys"], exp, shown,
-                          [f"wrong_keys: missing {missing[:10]}, unexpected {extra[:10]}"])
+
+def _raised(case: Case, exp: dict, event: dict, code: str | None) -> CaseResult:
+    """The call raised: ``memory_limit``, ``disallowed_import`` or ``crash``, with the exception described."""
+    if event.get("memory") is True:
+        error = describe(event.get("error"))
+        reason, detail = "memory_limit", f"memory_limit: {error}"
+    else:
+        reason, detail, error = classify(event.get("error"), event.get("line"), code, "crash")
+    return CaseResult(case.name, False, [reason], exp, None, [detail], error=error)
+
+
+def _values(case: Case, expected: dict, got: dict, tolerance: float, found: list | None) -> tuple[list, list]:
+    """Reasons and details of the returned values: non-finite, off the reference, and the diagnosis."""
+    reasons, details = [], []
     bad = [c for c in case.columns if not math.isfinite(got[c])]
     off = [c for c in case.columns if math.isfinite(got[c]) and not abs(got[c] - expected[c]) <= tolerance]
     if bad:
@@ -221,14 +220,48 @@ def check_case(case: Case, expected: dict[str, float], event: dict | None, toler
         codes, why = diagnose(case, got, expected, tolerance, found)
         reasons += [c for c in codes if c not in reasons]
         details += why
+    return reasons, details
+
+
+def _prints(case: Case, event: dict, got: dict, output_limit: int) -> tuple[list, list]:
+    """Reasons and details of the call's printed lines; at most ``output_limit`` characters are read."""
     stdout = event.get("stdout")
+    stdout = stdout if isinstance(stdout, str) else ""
     numbers = {c: v for c, v in got.items() if not math.isnan(v)}
-    print_reasons, print_details = check_prints(stdout if isinstance(stdout, str) else "", numbers, case.threshold,
-                                                list(case.columns))
-    if event.get("stdout_truncated") is True:
-        print_details.append("print_mismatch: the call printed more than the output limit")
-        if "print_mismatch" not in print_reasons:
-            print_reasons.append("print_mismatch")
+    reasons, details = check_prints(stdout[:output_limit], numbers, case.threshold, list(case.columns))
+    if event.get("stdout_truncated") is True or len(stdout) > output_limit:
+        details.append("print_mismatch: the call printed more than the output limit")
+        if "print_mismatch" not in reasons:
+            reasons.append("print_mismatch")
+    return reasons, details
+
+
+def check_case(case: Case, expected: dict[str, float], event: dict | None, tolerance: float,
+               *, timed_out: bool, died: str | None, found: list | None = None, code: str | None = None,
+               output_limit: int = OUTPUT_LIMIT) -> CaseResult:
+    """Judge one case from its ``case`` event (None when the child never reported it).
+
+    ``found`` is passed to ``diagnose`` (the mistakes already named for this submission);
+    ``code`` is the submission's source, to quote the line an exception came from.
+    """
+    exp = {c: _json_float(v) for c, v in expected.items()}
+    if event is None:
+        return _unreported(case, exp, timed_out, died)
+    if event.get("error") is not None:
+        return _raised(case, exp, event, code)
+    problem, got = decode_result(event.get("result"))
+    if problem:
+        if isinstance(got, dict):
+            got = {c: _json_float(v) if isinstance(v, float) else v for c, v in got.items()}
+        return CaseResult(case.name, False, [problem], exp, got, [f"{problem}: returned {got!r}"[:300]])
+    shown = {c: _json_float(v) for c, v in got.items()}
+    if set(got) != set(case.columns):
+        missing = [c for c in case.columns if c not in got]
+        extra = [c[:60] for c in got if c not in set(case.columns)]
+        return CaseResult(case.name, False, ["wrong_keys"], exp, shown,
+                          [f"wrong_keys: missing {missing[:10]}, unexpected {extra[:10]}"])
+    reasons, details = _values(case, expected, got, tolerance, found)
+    print_reasons, print_details = _prints(case, event, got, output_limit)
     reasons += [r for r in print_reasons if r not in reasons]
     details += print_details
     if event.get("modified") is True:
