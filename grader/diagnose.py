@@ -20,7 +20,7 @@ from grader.cases import Case
 
 EPS = 1e-10
 CORRECT = {"direction": "forward", "smoothing": "counts", "range": "combined", "log": "e", "bins": 20,
-           "missing": "per_column"}
+           "missing": "per_column", "closed": "left"}
 ALTERNATIVES = {
     "direction": ["reversed"],
     "smoothing": ["probabilities", "probabilities_renormalised", "none_raw", "none_drop_empty", "none_scipy"],
@@ -28,6 +28,7 @@ ALTERNATIVES = {
     "log": ["2", "10"],
     "bins": [10, 19, 21],
     "missing": ["rows_dropped", "filled_with_zero"],
+    "closed": ["right"],
 }
 CODE_OF = {
     ("direction", "reversed"): "reversed_direction",
@@ -45,6 +46,7 @@ CODE_OF = {
     ("bins", 21): "wrong_bin_count",
     ("missing", "rows_dropped"): "nan_not_dropped",
     ("missing", "filled_with_zero"): "nan_not_dropped",
+    ("closed", "right"): "right_closed_bins",
 }
 DETAIL_OF = {
     ("smoothing", "probabilities"): "adds epsilon to the probabilities, not to the counts",
@@ -59,6 +61,7 @@ DETAIL_OF = {
     ("bins", 21): "uses 21 bins (linspace(lo, hi, 22) edges)",
     ("missing", "rows_dropped"): "drops whole rows with a NaN in any column (DataFrame.dropna())",
     ("missing", "filled_with_zero"): "fills missing values with 0",
+    ("closed", "right"): "bins are (a, b] (pd.cut): a value on an inner edge is counted in the lower bin",
 }
 
 
@@ -71,15 +74,23 @@ def _edges(lo: float, hi: float, bins: int) -> np.ndarray:
     return np.linspace(lo, hi, bins + 1)
 
 
-def _counts(old: np.ndarray, new: np.ndarray, rng: str, bins: int) -> tuple[np.ndarray, np.ndarray]:
+def _histogram(values: np.ndarray, edges: np.ndarray, closed: str) -> np.ndarray:
+    """Counts per bin: numpy's [a, b) bins (the last closed), or pd.cut's (a, b] (the first closed)."""
+    if closed == "left":
+        return np.histogram(values, edges)[0]
+    index = np.clip(np.searchsorted(edges, values, side="left") - 1, 0, len(edges) - 2)
+    return np.bincount(index, minlength=len(edges) - 1)
+
+
+def _counts(old: np.ndarray, new: np.ndarray, rng: str, bins: int, closed: str = "left") -> tuple[np.ndarray, np.ndarray]:
     if rng == "combined":
         e = _edges(min(old.min(), new.min()), max(old.max(), new.max()), bins)
-        return np.histogram(old, e)[0], np.histogram(new, e)[0]
+        return _histogram(old, e, closed), _histogram(new, e, closed)
     if rng == "reference_only":
         e = _edges(old.min(), old.max(), bins)
         return np.histogram(old, e)[0], np.histogram(new, e)[0]
-    return (np.histogram(old, _edges(old.min(), old.max(), bins))[0],
-            np.histogram(new, _edges(new.min(), new.max(), bins))[0])
+    return (_histogram(old, _edges(old.min(), old.max(), bins), closed),
+            _histogram(new, _edges(new.min(), new.max(), bins), closed))
 
 
 def _kl(c_p: np.ndarray, c_q: np.ndarray, smoothing: str, log: str) -> float:
@@ -137,12 +148,12 @@ class _Variants:
         return self._rows
 
     def value(self, column: str, variant: dict) -> float:
-        key = (column, variant["missing"], variant["range"], variant["bins"])
+        key = (column, variant["missing"], variant["range"], variant["bins"], variant["closed"])
         if key not in self.counts:
             rows = self.rows() if variant["missing"] == "rows_dropped" else None
             old, new = _column_inputs(self.case, column, variant["missing"], rows)
             self.counts[key] = (None if old.size == 0 or new.size == 0
-                                else _counts(old, new, variant["range"], variant["bins"]))
+                                else _counts(old, new, variant["range"], variant["bins"], variant["closed"]))
         if self.counts[key] is None:
             return math.nan
         c_p, c_q = self.counts[key]
