@@ -255,7 +255,7 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
     here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
     benchmark; it is left open). Extra keywords go to ``grade_code``.
     """
-    from grader.grade import grade_code
+    from grader.grade import grade_code, harness_error
 
     items = list(submissions)
     jobs = max(1, int(jobs or os.cpu_count() or 1))
@@ -268,7 +268,12 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
 
     def one(item):
         source, code = item
-        graded = Graded(source, grade_code(code, isolation=isolation, pool=pool, **kw))
+        started = time.monotonic()
+        try:
+            result = grade_code(code, isolation=isolation, pool=pool, **kw)
+        except Exception as exc:  # noqa: BLE001 - one submission the grader failed on; the batch goes on
+            result = harness_error(exc, started)
+        graded = Graded(source, result)
         if on_result is not None:
             with lock:
                 on_result(graded)

@@ -1,9 +1,10 @@
 """``streamdrift-grader``: print the task prompt, grade submissions (and, from
 ``grader/cli_run.py``, run Claude on the task).
 
-Exit codes: 0 when the command ran (``grade`` exits 0 whatever the verdicts), 2 on bad
-usage or unreadable input, with one line ``error: ...`` on stderr (a traceback only with
-``--debug``), 130 after Ctrl-C.
+Exit codes: ``grade`` exits like pytest, 0 when every submission passed, 1 when one failed,
+2 on bad usage, unreadable input or when the grader failed on a submission; other commands
+exit 0 when they ran. Usage errors print one line ``error: ...`` on stderr (a traceback
+only with ``--debug``); 130 after Ctrl-C.
 """
 
 from __future__ import annotations
@@ -64,14 +65,15 @@ def prompt_command() -> None:
 @cli.command("reasons")
 def reasons_command() -> None:
     """List the reason codes a verdict can carry, with what each means."""
-    from grader.checks import REASONS, RUN_REASONS
+    from grader.checks import NOT_GRADED, REASONS, RUN_REASONS
 
-    width = max(map(len, {**REASONS, **RUN_REASONS}))
-    for code, text in REASONS.items():
-        _echo(f"{code:<{width}}  {text}")
-    _echo("\nof a whole run (streamdrift-grader run):")
-    for code, text in RUN_REASONS.items():
-        _echo(f"{code:<{width}}  {text}")
+    width = max(map(len, {**REASONS, **RUN_REASONS, **NOT_GRADED}))
+    for title, codes in ((None, REASONS), ("of a whole run (streamdrift-grader run)", RUN_REASONS),
+                         ("no verdict (left out of the pass rate)", NOT_GRADED)):
+        if title:
+            _echo(f"\n{title}:")
+        for code, text in codes.items():
+            _echo(f"{code:<{width}}  {text}")
 
 
 def _text_line(graded) -> str:
@@ -83,29 +85,43 @@ def _text_line(graded) -> str:
     return line
 
 
-def format_summary(graded: list, wall_s: float, jobs: int, isolation: str, slowest: int = 5) -> str:
-    """Pass rate, mean score, counts per reason (with what each means), slowest submissions."""
-    from grader.checks import REASONS
+def grading_summary(graded: list, wall_s: float, jobs: int, isolation: str, slowest: int = 5) -> str:
+    """Pass rate, mean score, counts per reason (with what each means), slowest submissions.
+
+    Submissions the grader failed on (``harness_error``) are counted apart, out of the rates.
+    """
+    from grader.checks import NOT_GRADED, REASONS
 
     n = len(graded)
-    passed = sum(g.result.passed for g in graded)
-    mean = sum(g.result.score for g in graded) / n if n else 0.0
+    judged = [g for g in graded if g.result.graded]
+    k = len(judged)
+    passed = sum(g.result.passed for g in judged)
+    mean = sum(g.result.score for g in judged) / k if k else 0.0
     lines = [
         f"graded {n} submission{'s' if n != 1 else ''} in {wall_s:.1f} s "
         f"({n / wall_s if wall_s > 0 else 0.0:.1f}/s, jobs {jobs}, isolation {isolation})",
-        f"pass rate {100.0 * passed / n if n else 0.0:.1f}% ({passed}/{n}), mean score {mean:.3f}",
+        f"pass rate {100.0 * passed / k if k else 0.0:.1f}% ({passed}/{k}), mean score {mean:.3f}",
     ]
+    if n > k:
+        lines.append(f"harness errors: {n - k} (the grader failed on them; left out of the pass rate)")
     counts = Counter(code for g in graded for code in g.result.reasons)
     if counts:
         lines.append("reasons (submissions):")
         width = max(map(len, counts))
-        for code, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-            lines.append(f"  {code:<{width}}  {k:>5}  {REASONS.get(code, '')}")
+        for code, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {code:<{width}}  {c:>5}  {REASONS.get(code) or NOT_GRADED.get(code, '')}")
     if graded:
         lines.append("slowest:")
         for g in sorted(graded, key=lambda g: -g.result.duration_s)[:slowest]:
             lines.append(f"  {g.result.duration_s:6.2f} s  {g.source}")
     return "\n".join(lines)
+
+
+def grade_exit_code(graded: list) -> int:
+    """Like pytest: 0 every submission passed, 1 some failed, 2 the grader failed on one."""
+    if any(not g.result.graded for g in graded):
+        return EXIT_USAGE
+    return 0 if all(g.result.passed for g in graded) else 1
 
 
 @cli.command("grade")
@@ -134,6 +150,12 @@ def grade_command(ctx, paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, 
     Examples:
       streamdrift-grader grade answer.py
       streamdrift-grader grade runs/ --jobs 4 --format json > results.jsonl
+
+    \b
+    Exit status (like pytest):
+      0  every submission passed
+      1  at least one submission failed (a syntax error is a failure)
+      2  bad usage or input, or the grader failed on a submission (harness_error)
     """
     import os
     import time
@@ -162,8 +184,8 @@ def grade_command(ctx, paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, 
     graded = grade_many(submissions, jobs=jobs, isolation=isolation, on_result=emit, seed=seed,
                         tolerance=tolerance, timeout_s=timeout_s, memory_mb=memory_mb)
     wall = time.monotonic() - started
-    summary = format_summary(graded, wall, jobs, isolation)
-    _echo(summary, err=fmt == "json")
+    _echo(grading_summary(graded, wall, jobs, isolation), err=fmt == "json")
+    return grade_exit_code(graded)
 
 
 def main(argv=None) -> None:

@@ -53,10 +53,13 @@ def _fail(ctx: click.Context, message: str) -> None:
 @click.option("--tolerance", type=click.FloatRange(min=0.0), default=1e-6, show_default=True, callback=finite,
               help="Largest accepted |KL - reference KL| (as in 'grade').")
 @click.option("--max-retries", type=click.IntRange(min=0), default=4, show_default=True,
-              help="SDK retries (with backoff) of 429, 5xx and connection errors.")
+              help="SDK retries (with backoff) of 429, 5xx, connection errors, timeouts and malformed responses.")
+@click.option("--api-timeout", type=click.FloatRange(min=0.001), default=120.0, show_default=True, callback=finite,
+              help="Seconds one API request may take (connect, send, each wait for data) before it is "
+                   "abandoned and retried.")
 @click.pass_context
 def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrency, max_steps, max_tokens,
-                temperature, log_dir, resume, seed, tolerance, max_retries):
+                temperature, log_dir, resume, seed, tolerance, max_retries, api_timeout):
     """Run Claude on the detect_drift task N times, grade every run, print a pass rate.
 
     \b
@@ -92,7 +95,7 @@ def run_command(ctx, mode, model, runs, concurrency, sequential, exec_concurrenc
     if previous:
         click.echo(f"resuming: {len(finished_ids(previous) & set(range(1, runs + 1)))} of {runs} runs already graded")
     sys.stdout.flush()
-    result = asyncio.run(_run(config, log, max_retries))
+    result = asyncio.run(_run(config, log, max_retries, api_timeout))
     if result.cancelled:
         click.echo(f"{result.cancelled} runs in flight were stopped and not logged; --resume reruns them")
     if result.stopped:
@@ -113,10 +116,10 @@ def _echo_now(line: str) -> None:
     sys.stdout.flush()
 
 
-async def _run(config: BatchConfig, log: RunLog, max_retries: int) -> BatchResult:
+async def _run(config: BatchConfig, log: RunLog, max_retries: int, api_timeout: float) -> BatchResult:
     import anthropic
 
-    async with anthropic.AsyncAnthropic(max_retries=max_retries) as client:
+    async with anthropic.AsyncAnthropic(max_retries=max_retries, timeout=api_timeout) as client:
         return await run_batch(client, config, log, echo=_echo_now)
 
 

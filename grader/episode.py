@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import traceback
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,7 @@ class Episode:
     error: str | None = None
     api_status: int | None = None
     duration_s: float = 0.0
+    traceback: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -113,6 +115,8 @@ class Episode:
             "reasons": self.reasons,
             "ended_by": self.ended_by,
             "error": self.error,
+            "api_status": self.api_status,
+            **({"traceback": self.traceback} if self.traceback else {}),
             "steps": len(self.responses),
             "started_at": started_at,
             "duration_s": round(self.duration_s, 3),
@@ -146,30 +150,53 @@ async def run_episode(
     reference's (as in ``grade_code``). ``temperature`` is sent only when given, as an
     extra body field: the SDK no longer has the parameter and current models reject it.
     ``api_semaphore`` bounds concurrent requests and ``exec_semaphore`` concurrent
-    sandboxed executions when many episodes share them.
+    sandboxed executions when many episodes share them. A response that is not a
+    well-formed message (truncated JSON, the wrong shape) is retried under the client's
+    retry policy and, if it stays so, ends the episode as ``api_error``; the client's own
+    ``timeout`` bounds each request.
     """
-    import anthropic
-
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
     ep = Episode(mode=mode, model=model)
-    run = _Attempt(ep, client, max_tokens, temperature, api_semaphore, exec_semaphore, tool_timeout_s, tool_output_limit)
+    await play(ep, client, max_steps=max_steps, max_tokens=max_tokens, temperature=temperature, seed=seed,
+               tolerance=tolerance, api_semaphore=api_semaphore, exec_semaphore=exec_semaphore,
+               tool_timeout_s=tool_timeout_s, tool_output_limit=tool_output_limit)
+    return ep
+
+
+async def play(ep: Episode, client, *, max_steps: int, max_tokens: int, temperature: float | None, seed: int,
+               tolerance: float, api_semaphore=None, exec_semaphore=None, tool_timeout_s: float = 10.0,
+               tool_output_limit: int = 8_000) -> None:
+    """Run the attempt recorded in ``ep`` (its mode and model), filling it in as it goes, so the
+    caller keeps what was said and the tokens spent even when the attempt is cancelled.
+
+    API failures end it as ``api_error``; any other exception (a bug of the harness) as
+    ``error`` with the reason ``harness_error``. Only cancellation propagates.
+    """
+    from grader.api import API_FAILURES, check_message, describe_api_error
+
+    run = _Attempt(ep, client.with_middleware(check_message), max_tokens, temperature, api_semaphore,
+                   exec_semaphore, tool_timeout_s, tool_output_limit)
     started = time.perf_counter()
     try:
-        if mode == "agent":
+        if ep.mode == "agent":
             await run.agent(max_steps)
         else:
             await run.single_shot()
         if ep.submission is not None:
             await run.grade(seed, tolerance)
         else:
-            ep.reasons = ["no_submission" if mode == "agent" else "no_code"]
-    except anthropic.APIError as exc:
+            ep.reasons = ["no_submission" if ep.mode == "agent" else "no_code"]
+    except API_FAILURES as exc:
         ep.status, ep.reasons, ep.score = "api_error", ["api_error"], 0.0
-        ep.error = _describe_api_error(exc)
+        ep.error = describe_api_error(exc)
         ep.api_status = getattr(exc, "status_code", None)
-    ep.duration_s = time.perf_counter() - started
-    return ep
+    except Exception as exc:  # noqa: BLE001 - a harness bug ends this episode, never the batch
+        ep.status, ep.reasons, ep.score = "error", ["harness_error"], 0.0
+        ep.error = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500]
+        ep.traceback = "".join(traceback.format_exception(exc))
+    finally:
+        ep.duration_s = time.perf_counter() - started
 
 
 class _Attempt:
@@ -260,6 +287,9 @@ class _Attempt:
 
         result = await self.blocking(grade_code, self.ep.submission, seed=seed, tolerance=tolerance)
         self.ep.grade = result
+        if not result.graded:  # the grader failed on it: no verdict on the model
+            self.ep.status, self.ep.reasons, self.ep.error = "error", list(result.reasons), result.error
+            return
         self.ep.status = "passed" if result.passed else "failed"
         self.ep.score = float(result.score)
         self.ep.reasons = list(result.reasons)
@@ -310,13 +340,3 @@ def _run_python(code: str, timeout_s: float, limit: int) -> tuple[str, bool]:
         body = body[:budget] + "\n(output truncated)"
     return "\n".join(part for part in (body, status) if part) or "(no output)", bool(status)
 
-
-def _describe_api_error(exc) -> str:
-    """One line: the status (if any), the class and the API's own message."""
-    status = getattr(exc, "status_code", None)
-    body = getattr(exc, "body", None)
-    detail = body.get("error") if isinstance(body, dict) else None
-    message = detail.get("message") if isinstance(detail, dict) else None
-    message = message or getattr(exc, "message", None) or str(exc)
-    prefix = f"{status} " if status else ""
-    return f"{prefix}{type(exc).__name__}: {message}".replace("\n", " ")[:500]

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from grader.episode import DEFAULT_MODEL, run_episode
+from grader.episode import DEFAULT_MODEL, Episode, play
 from grader.summary import Summary, summarize
-from grader.transcripts import RunLog, finished_ids, latest_by_run
+from grader.transcripts import RunLog, finished_ids
 
 FATAL_STATUSES = {401: "authentication failed", 403: "permission denied", 404: "not found (check --model)"}
 
@@ -55,7 +55,7 @@ class BatchConfig:
 
 @dataclass
 class BatchResult:
-    """The batch after it ended: the last record of every run in the log, and how it ended."""
+    """The batch after it ended: every record of the log, and how it ended."""
 
     records: list[dict]
     new_runs: int
@@ -83,23 +83,35 @@ def result_line(rec: dict) -> str:
     return f"! run {rid}: harness error: {rec.get('error')}"
 
 
-def _error_record(run_id: int, config: BatchConfig, exc: BaseException, started_at: str, duration_s: float) -> dict:
-    """The record of a run that failed inside the harness (a bug, not the model or the API)."""
-    return {
-        "run_id": run_id,
-        "seed": config.seed,
-        "model": config.model,
-        "mode": config.mode,
-        "status": "error",
-        "score": 0.0,
-        "reasons": ["harness_error"],
-        "error": f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500],
-        "traceback": "".join(traceback.format_exception(exc)),
-        "started_at": started_at,
-        "duration_s": round(duration_s, 3),
-        "usage": {},
-        "params": config.params(),
-    }
+def _error_record(run_id: int, config: BatchConfig, exc: BaseException, started_at: str, ep: Episode) -> dict:
+    """The record of a run that failed inside the harness (a bug, not the model or the API),
+    with what the episode said and spent up to then."""
+    record = ep.to_record(run_id=run_id, seed=config.seed, started_at=started_at, params=config.params())
+    record.update(status="error", score=0.0, reasons=["harness_error"], grade=None,
+                  error=f"{type(exc).__name__}: {exc}".replace("\n", " ")[:500],
+                  traceback="".join(traceback.format_exception(exc)))
+    return record
+
+
+async def _one_run(client, config: BatchConfig, log: RunLog, run_id: int, api_sem, exec_sem) -> dict:
+    """Play run ``run_id``, log its record and return it. A run cancelled after it spent tokens
+    is logged as ``cancelled`` (retried on resume) before the cancellation goes on."""
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    ep = Episode(mode=config.mode, model=config.model)
+    try:
+        await play(ep, client, max_steps=config.max_steps, max_tokens=config.max_tokens,
+                   temperature=config.temperature, seed=config.seed, tolerance=config.tolerance,
+                   api_semaphore=api_sem, exec_semaphore=exec_sem)
+        rec = ep.to_record(run_id=run_id, seed=config.seed, started_at=started_at, params=config.params())
+    except asyncio.CancelledError:
+        if ep.responses:
+            ep.status, ep.reasons, ep.score = "cancelled", ["cancelled"], 0.0
+            log.append(ep.to_record(run_id=run_id, seed=config.seed, started_at=started_at, params=config.params()))
+        raise
+    except Exception as exc:  # noqa: BLE001 - one broken run must not end the batch
+        rec = _error_record(run_id, config, exc, started_at, ep)
+    log.append(rec)
+    return rec
 
 
 async def run_batch(client, config: BatchConfig, log: RunLog, *, echo: Callable[[str], None] = print) -> BatchResult:
@@ -114,31 +126,13 @@ async def run_batch(client, config: BatchConfig, log: RunLog, *, echo: Callable[
 
     async def worker() -> None:
         while queue and not stop.is_set():
-            rid = queue.pop()
-            started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
-            t0 = time.perf_counter()
-            try:
-                ep = await run_episode(
-                    client,
-                    mode=config.mode,
-                    model=config.model,
-                    max_steps=config.max_steps,
-                    max_tokens=config.max_tokens,
-                    temperature=config.temperature,
-                    seed=config.seed,
-                    tolerance=config.tolerance,
-                    api_semaphore=api_sem,
-                    exec_semaphore=exec_sem,
-                )
-                rec = ep.to_record(run_id=rid, seed=config.seed, started_at=started_at, params=config.params())
-                fatal = FATAL_STATUSES.get(ep.api_status) if ep.status == "api_error" else None
-            except Exception as exc:  # one broken run must not end the batch
-                rec, fatal = _error_record(rid, config, exc, started_at, time.perf_counter() - t0), None
-            log.append(rec)
+            rec = await _one_run(client, config, log, queue.pop(), api_sem, exec_sem)
             result.new_runs += 1
             echo(result_line(rec))
+            status = rec.get("api_status")
+            fatal = FATAL_STATUSES.get(status) if rec.get("status") == "api_error" else None
             if fatal and not stop.is_set():
-                result.stopped = f"the API answered {ep.api_status} ({fatal}); no further runs were started"
+                result.stopped = f"the API answered {status} ({fatal}); no further runs were started"
                 stop.set()
 
     def on_sigint() -> None:
@@ -162,7 +156,7 @@ async def run_batch(client, config: BatchConfig, log: RunLog, *, echo: Callable[
     for task in workers:
         if not task.cancelled() and task.exception() is not None:
             raise task.exception()
-    result.records = list(latest_by_run(log.read()).values())
+    result.records = log.read()
     return result
 
 

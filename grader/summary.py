@@ -2,8 +2,10 @@
 
 Works on the plain dicts written to ``runs.jsonl`` (see ``grader.transcripts``), so a
 live batch and ``streamdrift-grader report`` print the same summary from the same data.
-Runs whose status is ``api_error`` or ``error`` failed for reasons that are not the
-model's: they are counted and shown, but left out of every rate.
+Runs whose status is ``api_error``, ``error`` or ``cancelled`` ended for reasons that are
+not the model's: they are counted and shown, but left out of every rate. Verdicts come
+from the last record of each run; tokens and cost from every record, since a run retried
+on resume spent its first attempt's tokens too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Iterable, Mapping
 Z_95 = 1.959963984540054
 
 GRADED = ("passed", "failed")
-NOT_GRADED = ("api_error", "error")
+NOT_GRADED = ("api_error", "error", "cancelled")
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class Summary:
     failed: int = 0
     api_errors: int = 0
     errors: int = 0
+    cancelled: int = 0
     score_sum: float = 0.0
     reasons: Counter = field(default_factory=Counter)
     input_tokens: int = 0
@@ -145,6 +148,7 @@ class Summary:
             "failed": self.failed,
             "api_errors": self.api_errors,
             "errors": self.errors,
+            "cancelled": self.cancelled,
             "pass_rate": self.pass_rate,
             "pass_rate_95ci": [low, high] if self.graded else None,
             "pass_at_k": {str(k): v for k, v in self.pass_at.items()},
@@ -157,10 +161,20 @@ class Summary:
         }
 
 
-def summarize(records: Iterable[Mapping]) -> Summary:
-    """Fold run records (one per run) into a Summary."""
-    s = Summary()
+def latest_by_run(records: Iterable[Mapping]) -> dict[int, Mapping]:
+    """The last record of each run id, in run id order."""
+    latest = {}
     for rec in records:
+        latest[rec["run_id"]] = rec
+    return dict(sorted(latest.items()))
+
+
+def summarize(records: Iterable[Mapping]) -> Summary:
+    """Fold the records of a log into a Summary: the verdict of each run from its last record,
+    the tokens and cost of every record."""
+    records = list(records)
+    s = Summary()
+    for rec in latest_by_run(records).values():
         s.runs += 1
         status = rec.get("status")
         if status == "passed":
@@ -170,21 +184,29 @@ def summarize(records: Iterable[Mapping]) -> Summary:
             s.reasons.update(rec.get("reasons") or ["unknown"])
         elif status == "api_error":
             s.api_errors += 1
+        elif status == "cancelled":
+            s.cancelled += 1
         else:
             s.errors += 1
         if status in GRADED:
             s.score_sum += float(rec.get("score") or 0.0)
-        usage = rec.get("usage") or {}
-        s.input_tokens += int(usage.get("input_tokens") or 0)
-        s.output_tokens += int(usage.get("output_tokens") or 0)
-        model = rec.get("model") or "unknown"
-        price = price_for(model)
-        if price is None:
-            s.cost_by_model[model] = None
-        else:
-            spent = sum(request_cost(price, u) for u in usage.get("requests") or [])
-            s.cost_by_model[model] = (s.cost_by_model.get(model) or 0.0) + spent
+    for rec in records:
+        _spend(s, rec)
     return s
+
+
+def _spend(s: Summary, rec: Mapping) -> None:
+    """Add one record's tokens and cost to ``s``."""
+    usage = rec.get("usage") or {}
+    s.input_tokens += int(usage.get("input_tokens") or 0)
+    s.output_tokens += int(usage.get("output_tokens") or 0)
+    model = rec.get("model") or "unknown"
+    price = price_for(model)
+    if price is None:
+        s.cost_by_model[model] = None
+    else:
+        spent = sum(request_cost(price, u) for u in usage.get("requests") or [])
+        s.cost_by_model[model] = (s.cost_by_model.get(model) or 0.0) + spent
 
 
 def _ks(n: int) -> list[int]:
@@ -203,13 +225,14 @@ def format_summary(s: Summary) -> str:
     """The text summary printed after a batch and by ``report``."""
     lines = [
         f"runs: {s.runs}  passed: {s.passed}  failed: {s.failed}"
-        f"  api errors: {s.api_errors}" + (f"  harness errors: {s.errors}" if s.errors else ""),
+        f"  api errors: {s.api_errors}" + (f"  harness errors: {s.errors}" if s.errors else "")
+        + (f"  cancelled: {s.cancelled}" if s.cancelled else ""),
     ]
     if s.graded:
         low, high = s.interval
         lines.append(
             f"pass rate: {s.pass_rate:.1%} ({s.passed}/{s.graded}), 95% CI {low:.1%}-{high:.1%}"
-            + (" (api/harness errors excluded)" if s.api_errors or s.errors else "")
+            + (" (api/harness errors excluded)" if s.api_errors or s.errors or s.cancelled else "")
         )
         at = s.pass_at
         lines.append("pass@k: " + "  ".join(f"@{k} {at[k]:.3f}" for k in _ks(s.graded)))

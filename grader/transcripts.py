@@ -2,7 +2,8 @@
 
 The log is the batch's only state: ``--resume`` reads it to skip finished runs and
 ``streamdrift-grader report DIR`` re-prints the summary from it. A run may appear more
-than once (an ``api_error`` run is retried on resume); the last record of a run id wins.
+than once (an ``api_error``, ``error`` or ``cancelled`` run is retried on resume); the last
+record of a run id is its verdict.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import json
 import os
 from pathlib import Path
 
-from grader.summary import Summary, summarize
+from grader.summary import Summary, latest_by_run, summarize
 
 LOG_NAME = "runs.jsonl"
-RETRIED_ON_RESUME = ("api_error", "error")
+RETRIED_ON_RESUME = ("api_error", "error", "cancelled")
 
 
 class LogError(Exception):
@@ -70,14 +71,6 @@ class RunLog:
         return records
 
 
-def latest_by_run(records: list[dict]) -> dict[int, dict]:
-    """The last record of each run id, in run id order."""
-    latest = {}
-    for rec in records:
-        latest[rec["run_id"]] = rec
-    return dict(sorted(latest.items()))
-
-
 def finished_ids(records: list[dict]) -> set[int]:
     """Run ids that --resume skips: those whose last record is a verdict, not an API failure."""
     return {rid for rid, rec in latest_by_run(records).items() if rec.get("status") not in RETRIED_ON_RESUME}
@@ -106,4 +99,4 @@ def report(directory: str | os.PathLike) -> Summary:
     log = RunLog(directory)
     if not log.path.exists():
         raise LogError(f"no run log at {log.path}; pass the --log-dir of a `streamdrift-grader run`")
-    return summarize(latest_by_run(log.read()).values())
+    return summarize(log.read())

@@ -38,7 +38,7 @@ def test_grade_files_responses_and_json_lines(tmp_path):
     )
     r = run("grade", CORPUS / "mistake_log2.py", CORPUS / "response_no_code.md", jsonl,
             "--format", "json", "--jobs", "2", "--timeout", "30")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr  # some failed
     rows = [json.loads(line) for line in r.stdout.splitlines()]
     by = {row["submission"].split("/")[-1]: row for row in rows}
     assert sorted(by) == ["answers.jsonl:1:good", "answers.jsonl:2:none", "answers.jsonl:3:resp",
@@ -54,11 +54,11 @@ def test_grade_text_summary_of_a_directory(tmp_path):
         (tmp_path / name).write_text((CORPUS / name).read_text())
     (tmp_path / "notes.csv").write_text("ignored")
     r = run("grade", tmp_path, "--jobs", "1", "--seed", "5", "--tolerance", "1e-9")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr
     assert "    reversed_direction: computes KL(new || old); the task asks for KL(old || new)" in r.stdout
     assert "[spec_example]" not in r.stdout  # per-case details only with --verbose
     r = run("grade", tmp_path, "--jobs", "1", "--verbose", "--seed", "5", "--tolerance", "1e-9")
-    assert r.returncode == 0, r.stderr
+    assert r.returncode == 1, r.stderr
     lines = r.stdout.splitlines()
     assert any(line.startswith("      [spec_example] kl_mismatch: ") for line in lines)
     assert lines[0].startswith("FAIL  0.000") and lines[0].endswith("mistake_reversed_direction.py  "
@@ -97,13 +97,15 @@ def test_debug_shows_the_traceback():
 
 
 def test_reasons_lists_every_code():
-    from grader.checks import REASONS, RUN_REASONS
+    from grader.checks import NOT_GRADED, REASONS, RUN_REASONS
 
     r = run("reasons")
     assert r.returncode == 0
-    verdict, run_level = r.stdout.split("\n\nof a whole run (streamdrift-grader run):\n")
+    verdict, rest = r.stdout.split("\n\nof a whole run (streamdrift-grader run):\n")
+    run_level, not_graded = rest.split("\n\nno verdict (left out of the pass rate):\n")
     assert [line.split()[0] for line in verdict.splitlines()] == list(REASONS)
     assert [line.split()[0] for line in run_level.splitlines()] == list(RUN_REASONS)
+    assert [line.split()[0] for line in not_graded.splitlines()] == list(NOT_GRADED)
 
 
 def test_broken_pipe_is_a_quiet_exit_0():
@@ -113,7 +115,7 @@ def test_broken_pipe_is_a_quiet_exit_0():
     first = proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`
     err = proc.stderr.read()
-    assert proc.wait(timeout=300) == 0
+    assert proc.wait(timeout=300) == 0  # a closed pipe ends quietly, whatever the verdicts
     assert first.startswith("PASS") and err == ""
 
 
@@ -125,3 +127,22 @@ def test_non_finite_numbers_are_usage_errors(tmp_path, option, value):
     r = run("grade", f, option, value)
     assert r.returncode == 2 and r.stderr.startswith("error: ") and "is not a finite number" in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("names, status", [
+    (["ok_numpy.py", "ok_pure_python.py"], 0),
+    (["ok_numpy.py", "syntax_error.py"], 1),
+    (["syntax_error.py"], 1),
+])
+def test_grade_exits_like_pytest(tmp_path, names, status):
+    """0 every submission passed, 1 some failed (a syntax error too); 2 is usage or a harness error."""
+    for name in names:
+        (tmp_path / name).write_text((CORPUS / name).read_text())
+    r = run("grade", tmp_path, "--jobs", "2")
+    assert r.returncode == status, r.stderr
+    assert "Exit status (like pytest)" in run("grade", "--help").stdout
+
+
+def test_one_file_with_an_overflowing_print_is_a_failure_not_an_error():
+    r = run("grade", CORPUS.parent / "hostile" / "output_overflow_exponent.py", "--format", "json")
+    assert r.returncode == 1 and "print_mismatch" in json.loads(r.stdout)["reasons"], r.stderr

@@ -62,8 +62,8 @@ def test_corpus_verdict(graded, name):
     got = {"passed": result.passed, "score": round(result.score, 6), "reasons": result.reasons}
     assert got == want, "\n".join(result.explain())
     doc = result.to_dict()
-    assert list(doc) == ["passed", "score", "reasons", "cases", "duration_s"]
-    assert all(list(c) == ["name", "passed", "reasons", "expected", "got"] for c in doc["cases"])
+    assert list(doc) == ["passed", "score", "reasons", "error", "cases", "duration_s"]
+    assert all(list(c) == ["name", "passed", "reasons", "expected", "got", "error"] for c in doc["cases"])
     json.dumps(doc, allow_nan=False)  # plain, strict JSON
 
 

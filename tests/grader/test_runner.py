@@ -10,6 +10,7 @@ import os
 import signal
 
 import httpx2
+import pytest
 
 import grader
 from grader.episode import run_episode
@@ -327,3 +328,82 @@ def test_a_tool_call_whose_input_is_not_an_object_is_answered_with_an_error():
     for bad in ("print(1)", ["x"], 5):
         result = asyncio.run(attempt.call_tool({"id": "t", "name": "python_expression", "input": bad}))
         assert result["is_error"] and "must be a JSON object" in result["content"]
+
+
+@pytest.mark.parametrize("scenario", ["truncated_json", "null_content", "not_an_object", "no_usage"])
+def test_a_malformed_200_is_an_api_error_after_the_sdk_retries(scenario):
+    """Issue 9: these showed as `harness error: JSONDecodeError` and `TypeError: 'NoneType' ...`."""
+    ep, api = episode(scenario, max_retries=1)
+    assert (ep.status, ep.reasons, ep.score) == ("api_error", ["api_error"], 0.0)
+    assert ep.error.startswith("MalformedResponse: the API answered 200 with ")
+    assert [retry for _, _, retry in api.requests] == [0, 1]  # retried once, under the SDK's policy
+    assert ep.to_record(run_id=1, seed=0)["status"] == "api_error"
+
+
+def test_a_response_malformed_once_is_retried_and_the_run_goes_on():
+    ep, api = episode("truncated_once", max_retries=1)
+    assert (ep.status, ep.score) == ("passed", 1.0)
+    assert [retry for _, _, retry in api.requests][:2] == [0, 1]
+
+
+def test_tokens_of_every_request_count_however_the_run_ended(tmp_path):
+    log = RunLog(tmp_path)
+    result, _ = batch(FakeAPI(["api_error_after_a_reply", "wrong"]), BatchConfig(runs=2, concurrency=1), log)
+    first = log.read()[0]
+    assert (first["status"], first["usage"]["input_tokens"]) == ("api_error", 1000)
+    assert result.summary.input_tokens == 2000 and result.summary.output_tokens == 400
+    result, _ = batch(FakeAPI(["correct"]), BatchConfig(runs=2, concurrency=1), log)  # resume reruns run 1
+    s = result.summary
+    assert (s.runs, s.passed, s.failed, s.api_errors) == (2, 1, 1, 0)
+    assert s.input_tokens == 1000 + 1000 + 2000  # the api_error attempt's tokens are still counted
+    from grader.transcripts import report
+
+    assert report(tmp_path).input_tokens == s.input_tokens
+
+
+def test_a_harness_error_keeps_the_tokens_spent(tmp_path, monkeypatch):
+    import grader.episode
+
+    async def broken(self, seed, tolerance):
+        raise RuntimeError("grader exploded")
+
+    monkeypatch.setattr(grader.episode._Attempt, "grade", broken)
+    result, lines = batch(FakeAPI(["correct"]), BatchConfig(runs=1, concurrency=1), RunLog(tmp_path))
+    assert lines == ["! run 1: harness error: RuntimeError: grader exploded"]
+    assert result.summary.input_tokens == 2000 and result.summary.errors == 1
+
+
+def test_a_run_cancelled_after_spending_tokens_is_logged_as_cancelled_and_rerun(tmp_path):
+    log = RunLog(tmp_path)
+    api = FakeAPI(["correct"])
+    gate = asyncio.Event()
+    real = api.handle_httpx_async
+
+    async def second_request_hangs(request):
+        if len(api.requests) >= 1:
+            gate.set()
+            await asyncio.Event().wait()  # never answers: cancelled by the second Ctrl-C
+        return await real(request)
+
+    async def go():
+        http = httpx2.AsyncClient(transport=httpx2.MockTransport(second_request_hangs))
+        async with anthropic.AsyncAnthropic(api_key="k", base_url="http://api.test", http_client=http,
+                                            max_retries=0) as client:
+            task = asyncio.create_task(run_batch(client, BatchConfig(runs=1, concurrency=1, grace_s=60), log,
+                                                 echo=lambda _: None))
+            await gate.wait()
+            os.kill(os.getpid(), signal.SIGINT)
+            await asyncio.sleep(0)
+            os.kill(os.getpid(), signal.SIGINT)  # the second Ctrl-C: stop now
+            return await task
+
+    import anthropic
+
+    result = asyncio.run(go())
+    assert result.interrupted and result.cancelled == 1
+    (rec,) = log.read()
+    assert (rec["status"], rec["usage"]["input_tokens"]) == ("cancelled", 1000)
+    s = result.summary
+    assert (s.runs, s.cancelled, s.graded, s.input_tokens) == (1, 1, 0, 1000)
+    result, _ = batch(FakeAPI(["correct"]), BatchConfig(runs=1, concurrency=1), log)
+    assert result.summary.passed == 1 and result.summary.input_tokens == 3000

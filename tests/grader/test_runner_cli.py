@@ -151,3 +151,31 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, args, messa
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and message in result.output
+
+
+@pytest.fixture
+def silent_server():
+    """A server on 127.0.0.1 that accepts connections and never answers (a hung API)."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def test_api_timeout_ends_a_hung_connection(tmp_path, silent_server):
+    """Issue 9: a hung connection took 600 s per try; --api-timeout bounds each try."""
+    proc = grader_cli("run", "--runs", "1", "--max-retries", "1", "--api-timeout", "0.5", "--log-dir", "b",
+                      cwd=tmp_path, ANTHROPIC_API_KEY="test-key", ANTHROPIC_BASE_URL=silent_server)
+    assert proc.returncode == 1, proc.stderr  # no run could be graded: the API failed
+    assert "! run 1: api_error: APITimeoutError: Request timed out" in proc.stdout
+    (record,) = map(json.loads, (tmp_path / "b" / "runs.jsonl").read_text().splitlines())
+    assert record["status"] == "api_error"
+
+
+def test_api_timeout_must_be_a_positive_finite_number(tmp_path):
+    for value in ("0", "nan", "-1"):
+        proc = grader_cli("run", "--api-timeout", value, cwd=tmp_path, ANTHROPIC_API_KEY="k")
+        assert proc.returncode == 2 and len(proc.stderr.splitlines()) == 1 and "--api-timeout" in proc.stderr

@@ -43,6 +43,18 @@ def error(status: int, kind: str, message: str) -> dict:
     return {"status": status, "error": {"type": "error", "error": {"type": kind, "message": message}}}
 
 
+def broken(body: bytes) -> dict:
+    """A 200 answer whose body is ``body`` as it is (truncated JSON, the wrong shape): a failure
+    like an error status, repeated while the SDK retries when it is the last entry."""
+    return {"status": 200, "raw": body}
+
+
+def _message(**fields) -> bytes:
+    msg = {"id": "msg_broken", "type": "message", "role": "assistant", "model": "claude-haiku-5-5",
+           "content": [text("hi")], "stop_reason": "end_turn", "stop_sequence": None, "usage": USAGE}
+    return json.dumps({**msg, **fields}).encode()
+
+
 # One entry per request of the conversation; an error entry repeats while the SDK retries
 # if it is the last entry, otherwise it answers only the first attempt of that step.
 SCENARIOS: dict[str, list[dict]] = {
@@ -78,6 +90,18 @@ SCENARIOS: dict[str, list[dict]] = {
     "single_no_code": [reply("end_turn", text("Compute a histogram of each column, then KL."))],
     "unauthorized": [error(401, "authentication_error", "invalid x-api-key")],
     "slow": [reply("tool_use", tool("submit_answer", "toolu_sl1", code=CORRECT))],
+    "truncated_json": [broken(_message()[:57])],
+    "null_content": [broken(_message(content=None))],
+    "not_an_object": [broken(b"[1, 2, 3]")],
+    "no_usage": [broken(_message(usage=None))],
+    "truncated_once": [
+        broken(_message()[:40]),
+        reply("tool_use", tool("submit_answer", "toolu_t1", code=CORRECT)),
+    ],
+    "api_error_after_a_reply": [
+        reply("tool_use", tool("python_expression", "toolu_a1", expression="print(1)")),
+        error(500, "api_error", "Internal server error"),
+    ],
 }
 
 
@@ -106,6 +130,8 @@ class FakeAPI:
         entry = script[min(step, len(script) - 1)]
         if "status" in entry and retry > 0 and step < len(script) - 1:
             entry = script[step + 1]
+        if "raw" in entry:
+            return 200, {"retry-after-ms": "1"}, entry["raw"]
         if "status" in entry:
             return entry["status"], {"retry-after-ms": "1"}, json.dumps(entry["error"]).encode()
         content = list(entry["content"])
