@@ -1,6 +1,6 @@
 """The checks of one case: what the sandboxed child reported against the expected values.
 
-The child's report is untrusted plain JSON (``grader._sandbox_child.encode_result``): every
+The child's report is untrusted plain JSON (``grader.sandbox.harness.encode_result``): every
 field is type-checked here before use; nothing it sends is evaluated or unpickled.
 """
 
@@ -13,13 +13,11 @@ from typing import TYPE_CHECKING
 
 from grader.failure import classify, describe
 from grader.printed import parse_printed, printed_number, printed_tolerance
+from grader.sandbox.limits import DEFAULT_LIMITS
 
 if TYPE_CHECKING:
     from grader.cases import Case
 
-OUTPUT_LIMIT = 64_000
-"""Characters of one call's printed output that are read (the child keeps no more; a forged
-report may claim more, and what is beyond is not read)."""
 MAX_ITEMS = 10_000
 """Items of a returned dict that are read."""
 
@@ -224,7 +222,8 @@ def _values(case: Case, expected: dict, got: dict, tolerance: float, found: list
 
 
 def _prints(case: Case, event: dict, got: dict, output_limit: int) -> tuple[list, list]:
-    """Reasons and details of the call's printed lines; at most ``output_limit`` characters are read."""
+    """Reasons and details of the call's printed lines; at most ``output_limit`` characters are read
+    (the child keeps no more; a forged report may claim more, and what is beyond is not read)."""
     stdout = event.get("stdout")
     stdout = stdout if isinstance(stdout, str) else ""
     numbers = {c: v for c, v in got.items() if not math.isnan(v)}
@@ -238,7 +237,7 @@ def _prints(case: Case, event: dict, got: dict, output_limit: int) -> tuple[list
 
 def check_case(case: Case, expected: dict[str, float], event: dict | None, tolerance: float,
                *, timed_out: bool, died: str | None, found: list | None = None, code: str | None = None,
-               output_limit: int = OUTPUT_LIMIT) -> CaseResult:
+               output_limit: int = DEFAULT_LIMITS.output_limit) -> CaseResult:
     """Judge one case from its ``case`` event (None when the child never reported it).
 
     ``found`` is passed to ``diagnose`` (the mistakes already named for this submission);

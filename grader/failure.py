@@ -20,6 +20,13 @@ _NO_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]{1,200})'"
 _OPTIONAL = re.compile(r"ImportError: Missing optional dependency '([\w.]{1,200})'")  # pandas' words
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters, lone surrogates and the like escaped (a terminal shows it as is)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def source_line(code: str | None, line) -> str | None:
     """``line N: <the stripped source line>`` of ``code``, cut to length; None when unknown."""
     if not isinstance(code, str) or not isinstance(line, int) or isinstance(line, bool) or line < 1:
@@ -27,7 +34,7 @@ def source_line(code: str | None, line) -> str | None:
     lines = code.splitlines()
     if line > len(lines):
         return None
-    text = lines[line - 1].strip()
+    text = printable(lines[line - 1].strip()[:MAX_SOURCE_CHARS])
     if len(text) > MAX_SOURCE_CHARS:
         text = text[: MAX_SOURCE_CHARS - 3] + "..."
     return f"line {line}: {text}"
@@ -35,7 +42,7 @@ def source_line(code: str | None, line) -> str | None:
 
 def describe(error, line=None, code: str | None = None) -> str:
     """``Type: message (line N: source)``, one line of at most about 450 characters."""
-    text = " ".join(str(error).split()) if error is not None else "an exception"
+    text = printable(" ".join(str(error)[:10 * MAX_ERROR_CHARS].split())) if error is not None else "an exception"
     if len(text) > MAX_ERROR_CHARS:
         text = text[: MAX_ERROR_CHARS - 3] + "..."
     where = source_line(code, line)

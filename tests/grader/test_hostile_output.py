@@ -77,7 +77,11 @@ def test_text_report_has_no_raw_control_characters(graded):
 def test_errors_name_type_message_and_line(graded):
     _, runs = graded
     rows = {Path(row["submission"]).name: row for row in map(json.loads, runs["json"].stdout.splitlines())}
-    assert len(rows["runner_huge_error_message.py"]["error"]) < 500
+    huge = rows["runner_huge_error_message.py"]["error"]
+    assert huge.startswith("ValueError: line line line") and len(huge) < 500
+    assert huge.endswith("(line 5: raise ValueError(\"line\\n\" * 1_000_000))")
+    assert rows["runner_exception_str_raises.py"]["error"] == (
+        "Nasty: <the exception's message could not be read> (line 10: raise Nasty())")
     imported = rows["runner_disallowed_import_in_call.py"]
     assert imported["reasons"] == ["disallowed_import"]
     assert imported["error"] == ("ModuleNotFoundError: No module named 'sklearn' "
