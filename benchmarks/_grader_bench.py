@@ -117,7 +117,7 @@ def corpus(n: int) -> list[tuple[str, str]]:
 
 
 def bench_grader(grader, sz, timed, row, Skip):
-    from grader.batch import ForkPool
+    from grader.sandbox import ForkPool
 
     n = sz["grader_submissions"]
     subs = corpus(n)

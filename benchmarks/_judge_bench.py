@@ -17,8 +17,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from grader.grade import judge  # noqa: E402
-from grader.reference import expected_for_seed  # noqa: E402
+from grader.grading.grade import judge  # noqa: E402
+from grader.task.reference import expected_for_seed  # noqa: E402
 from grader.sandbox import RawRun  # noqa: E402
 
 LIMIT = 64_000

@@ -17,7 +17,8 @@ kept up to a size cap and the rest discarded as it arrives; a per-run directory 
 afterwards. Everything here is safe to call from many threads at once.
 """
 
-from grader.sandbox.backend import Backend, SandboxError, check_setup, execute, get_backend
+from grader.sandbox.backend import Backend, SandboxError, check_setup
+from grader.sandbox.backends import execute, get_backend
 from grader.sandbox.collect import collect
 from grader.sandbox.forkserver import ForkPool, WorkerError, shared_pool
 from grader.sandbox.limits import DEFAULT_LIMITS, MAX_CODE_CHARS, RESULT_LIMIT, Limits

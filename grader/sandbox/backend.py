@@ -68,24 +68,3 @@ def check_setup(raw: RawRun) -> None:
             return  # confinement succeeded before anything the job could forge
         if event.get("event") == HARNESS_ERROR and event.get("stage") == "confine":
             raise SandboxError(f"the sandbox could not be set up: {event.get('error')}")
-
-
-def get_backend(name: str) -> Backend:
-    """The process-wide backend called ``name`` (``spawn`` or ``fork``)."""
-    if name == "spawn":
-        from grader.sandbox.spawn import SpawnBackend
-
-        return SpawnBackend()
-    if name == "fork":
-        from grader.sandbox.forkserver import shared_pool
-
-        return shared_pool()
-    raise ValueError(f"isolation must be 'spawn' or 'fork', got {name!r}")
-
-
-def execute(job: dict, *, timeout_s: float, output_limit: int, isolation: str = "spawn", pool=None,
-            data: CaseData | None = None) -> RawRun:
-    """Run one job with the backend ``isolation`` (``pool``: a fork server pool to use)."""
-    limits = DEFAULT_LIMITS.but(timeout_s=timeout_s, output_limit=output_limit, memory_mb=job.get("memory_mb"))
-    backend = pool if (isolation == "fork" and pool is not None) else get_backend(isolation)
-    return backend.run(job, limits, data)

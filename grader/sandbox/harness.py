@@ -30,7 +30,6 @@ else:  # run as a file: the siblings are beside it (``-I`` leaves the script's f
 
     del sys.path[0]
 
-MAX_ITEMS = 10_000
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -157,7 +156,7 @@ def encode_result(ret) -> dict:
         if issubclass(tp, dict):
             items = []
             for i, (k, v) in enumerate(dict.items(ret)):
-                if i >= MAX_ITEMS:
+                if i >= protocol.MAX_ITEMS:
                     break
                 items.append([_encode_scalar(k), _encode_scalar(v)])
             return {"kind": "dict", "type": str.__str__(tp.__name__)[:100], "items": items}

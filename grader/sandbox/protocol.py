@@ -45,6 +45,8 @@ DATA = "data"                    # the next frame's payload is a case-data blob
 
 _HEADER = struct.Struct(">I")
 MAX_FRAME = 64 * 1024 * 1024
+MAX_ITEMS = 10_000
+"""Items of a returned dict that the child reports and the grader reads."""
 
 
 def send_frame(sock: socket.socket, obj, fds=(), raw: bytes | None = None) -> None:

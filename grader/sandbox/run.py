@@ -5,7 +5,8 @@ from __future__ import annotations
 import signal
 from dataclasses import asdict, dataclass, field
 
-from grader.sandbox.backend import check_setup, execute
+from grader.sandbox.backend import check_setup
+from grader.sandbox.backends import execute
 from grader.sandbox.limits import DEFAULT_LIMITS, MAX_CODE_CHARS
 from grader.sandbox.protocol import EXEC_DONE, EXIT, ISOLATION, SYNTAX_ERROR, RawRun
 

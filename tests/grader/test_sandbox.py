@@ -183,7 +183,7 @@ def _cmdlines():
 
 
 def test_a_dead_worker_is_replaced():
-    from grader.batch import ForkPool
+    from grader.sandbox import ForkPool
 
     with ForkPool(1) as pool:
         assert _run_code("print(1)", isolation="fork", pool=pool).stdout == "1\n"

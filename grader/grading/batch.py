@@ -1,0 +1,101 @@
+"""Grading at scale: many submissions graded in parallel on a sandbox backend, and the summary
+of such a batch (the warm fork pool itself is the ``fork`` backend, ``grader.sandbox.ForkPool``)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from grader.grading.grade import grade_code, harness_error
+from grader.grading.reasons import NOT_GRADED, REASONS
+from grader.sandbox import ForkPool
+
+
+@dataclass
+class Graded:
+    """One submission's verdict in a batch: where it came from and its ``GradeResult``."""
+
+    source: str
+    result: object
+
+    def to_dict(self) -> dict:
+        return {"submission": self.source, **self.result.to_dict()}
+
+
+def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork", on_result=None,
+               pool: ForkPool | None = None, **kw) -> list[Graded]:
+    """Grade ``(source, code)`` pairs with ``jobs`` in parallel; results in input order.
+
+    ``on_result(graded)`` is called as each finishes (in completion order), e.g. to stream
+    JSON lines. With ``isolation="fork"`` a pool of ``jobs`` workers is started and closed
+    here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
+    benchmark; it is left open). Extra keywords go to ``grade_code``.
+    """
+    items = list(submissions)
+    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    own_pool = isolation == "fork" and pool is None
+    if own_pool:
+        pool = ForkPool(jobs)
+    elif isolation != "fork":
+        pool = None
+    lock = threading.Lock()
+
+    def one(item):
+        source, code = item
+        started = time.monotonic()
+        try:
+            result = grade_code(code, isolation=isolation, pool=pool, **kw)
+        except Exception as exc:  # noqa: BLE001 - one submission the grader failed on; the batch goes on
+            result = harness_error(exc, started)
+        graded = Graded(source, result)
+        if on_result is not None:
+            with lock:
+                on_result(graded)
+        return graded
+
+    ex = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        results = list(ex.map(one, items))
+    except BaseException:  # Ctrl-C: drop what has not started; closing the pool ends the rest
+        ex.shutdown(wait=False, cancel_futures=True)
+        if own_pool:
+            pool.close()
+        raise
+    ex.shutdown()
+    if own_pool:
+        pool.close()
+    return results
+
+
+def batch_summary(graded: list[Graded], wall_s: float, jobs: int, isolation: str, slowest: int = 5) -> str:
+    """Pass rate, mean score, counts per reason (with what each means), slowest submissions.
+
+    Submissions the grader failed on (``harness_error``) are counted apart, out of the rates.
+    """
+    n = len(graded)
+    judged = [g for g in graded if g.result.graded]
+    k = len(judged)
+    passed = sum(g.result.passed for g in judged)
+    mean = sum(g.result.score for g in judged) / k if k else 0.0
+    lines = [
+        f"graded {n} submission{'s' if n != 1 else ''} in {wall_s:.1f} s "
+        f"({n / wall_s if wall_s > 0 else 0.0:.1f}/s, jobs {jobs}, isolation {isolation})",
+        f"pass rate {100.0 * passed / k if k else 0.0:.1f}% ({passed}/{k}), mean score {mean:.3f}",
+    ]
+    if n > k:
+        lines.append(f"harness errors: {n - k} (the grader failed on them; left out of the pass rate)")
+    counts = Counter(code for g in graded for code in g.result.reasons)
+    if counts:
+        lines.append("reasons (submissions):")
+        width = max(map(len, counts))
+        for code, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            lines.append(f"  {code:<{width}}  {c:>5}  {REASONS.get(code) or NOT_GRADED.get(code, '')}")
+    if graded:
+        lines.append("slowest:")
+        for g in sorted(graded, key=lambda g: -g.result.duration_s)[:slowest]:
+            lines.append(f"  {g.result.duration_s:6.2f} s  {g.source}")
+    return "\n".join(lines)
