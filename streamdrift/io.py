@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streamdrift.convert import is_numeric
+from streamdrift.convert import is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
@@ -144,7 +144,7 @@ class FileSource(Source):
     def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
         try:
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
-                check_columns(schema, columns, f"'{path}'")
+                check_columns(schema, columns, f"'{path}'", accept=is_feature_type)
                 yield from read_file(path, fmt, columns, batch_size, self._footers.get(path))
         except DriftError as exc:
             raise self._renamed(exc) from None
@@ -220,13 +220,13 @@ def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer:
         raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
 
-def check_columns(schema: pa.Schema, columns: list[str], where: str) -> None:
-    """Every column is present in ``schema`` and numeric, or a DriftError naming it."""
+def check_columns(schema: pa.Schema, columns: list[str], where: str, accept=is_numeric) -> None:
+    """Every column is present in ``schema`` and of a type ``accept`` takes (numeric), or a DriftError naming it."""
     for name in columns:
         idx = schema.get_field_index(name)
         if idx < 0:
             raise DriftError(f"column '{name}' is missing from {where}; every file must have the compared columns")
-        if not is_numeric(schema.field(idx).type):
+        if not accept(schema.field(idx).type):
             raise DriftError(
                 f"column '{name}' in {where} has type {schema.field(idx).type}, not a number; "
                 "compare numeric columns only (--columns)"
@@ -381,10 +381,54 @@ def open_source(obj, role: str) -> Source:
         return TableSource(_pandas_table(obj), role)
     if isinstance(obj, Mapping):
         return TableSource(_mapping_table(obj, role), role)
+    if isinstance(obj, pa.RecordBatchReader):  # one pass only: held in memory for the second
+        return TableSource(obj.read_all(), role)
+    if hasattr(obj, "__arrow_c_stream__"):
+        return StreamSource(obj, role)
     raise DriftError(
-        f"{role}: cannot read a {type(obj).__name__}; pass Parquet paths, a pyarrow Table/RecordBatch/Dataset, "
-        "a pandas DataFrame or a mapping of column name to array"
+        f"{role}: cannot read a {_type_name(obj)}; pass Parquet or "
+        "Arrow IPC paths, a pyarrow Table/RecordBatch/RecordBatchReader/Dataset, a pandas DataFrame, a mapping "
+        "of column name to array, or an object with the Arrow PyCapsule stream interface "
+        "(__arrow_c_stream__: polars, DuckDB)"
     )
+
+
+def _type_name(obj) -> str:
+    package = type(obj).__module__.split(".")[0]
+    return type(obj).__name__ if package == "builtins" else f"{package}.{type(obj).__name__}"
+
+
+class StreamSource(Source):
+    """An object with the Arrow PyCapsule stream interface (polars DataFrames, DuckDB relations, ...),
+    exported again for every pass; a pass that gives other rows than the first is an error."""
+
+    def __init__(self, obj, name: str):
+        self.obj = obj
+        self.name = name
+        self._rows = None
+        reader = self._reader()
+        self.schema = reader.schema
+        reader.close()
+
+    def _reader(self) -> pa.RecordBatchReader:
+        try:
+            return pa.RecordBatchReader.from_stream(self.obj)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise DriftError(f"{self.name}: cannot read its Arrow stream: {_one_line(exc)}") from None
+
+    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+        rows = 0
+        with self._reader() as reader:
+            for batch in reader:
+                rows += batch.num_rows
+                yield batch.select(columns)
+        if self._rows is None:
+            self._rows = rows
+        elif rows != self._rows:
+            raise DriftError(
+                f"{self.name}: its Arrow stream gave {self._rows} rows, then {rows} when read again; "
+                "pass data that can be read twice (a DataFrame, a pyarrow Table)"
+            )
 
 
 def _pandas_table(df) -> pa.Table:

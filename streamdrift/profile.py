@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from streamdrift.convert import column_values
+from streamdrift.convert import column_values, values_array
 from streamdrift.errors import DriftError
 from streamdrift.state import Histogram, Range
 
@@ -150,7 +150,7 @@ class ColumnBuilder:
         self.missing = 0
 
     def update(self, values) -> "ColumnBuilder":
-        x = np.asarray(values, dtype=np.float64)
+        x = np.asarray(values_array(values), dtype=np.float64)
         finite = x[np.isfinite(x)]
         self.missing += x.size - finite.size
         if finite.size:
