@@ -74,6 +74,8 @@ class Categories:
             self.missing += chunk.null_count
             self.count += len(chunk) - chunk.null_count
             return
+        if pa.types.is_string_view(chunk.type):  # pyarrow 26 counts a null string_view as "" (ARROW bug)
+            chunk = pc.cast(chunk, _STRING)
         counted = pc.value_counts(chunk)
         values, counts = counted.field("values"), np.asarray(counted.field("counts"))
         if pa.types.is_dictionary(values.type):  # by value: cast the (short) dictionary, then decode

@@ -74,7 +74,7 @@ def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, floa
 
 
 def _run(reference, current, threshold, bins, batch_size, threads, use_statistics, selecting, max_categories):
-    with open_source(reference, "reference") as ref, open_source(current, "current") as cur:
+    with open_source(reference, "reference", True) as ref, open_source(current, "current", True) as cur:
         selection = select_features(ref, cur, **selecting)
         decoding = isinstance(ref, FileSource) or isinstance(cur, FileSource)
         with Counter(threads, decoding) as counter:

@@ -109,10 +109,11 @@ class DatasetSource(Source):
 class FileSource(Source):
     """Parquet and Arrow IPC files (one, a list, or directories of part files), in order."""
 
-    def __init__(self, paths: list[Path], name: str, cleanup: str | None = None):
+    def __init__(self, paths: list[Path], name: str, cleanup: str | None = None, accept=is_numeric):
         self.paths = paths
         self.name = name
         self._cleanup = cleanup
+        self.accept = accept  # the column types read: numbers, or every feature type (compare)
         try:
             self._formats = [file_format(p) for p in paths]
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
@@ -144,7 +145,7 @@ class FileSource(Source):
     def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
         try:
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
-                check_columns(schema, columns, f"'{path}'", accept=is_feature_type)
+                check_columns(schema, columns, f"'{path}'", accept=self.accept)
                 yield from read_file(path, fmt, columns, batch_size, self._footers.get(path))
         except DriftError as exc:
             raise self._renamed(exc) from None
@@ -356,21 +357,26 @@ def spool_stdin() -> tuple[Path, str]:
     return path, tmp
 
 
-def open_source(obj, role: str) -> Source:
-    """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors."""
+def open_source(obj, role: str, features: bool = False) -> Source:
+    """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors.
+
+    Files check that the columns read are numbers, or with ``features`` of any feature type
+    (categories and times too)."""
     if isinstance(obj, Source):
         return obj
+    accept = is_feature_type if features else is_numeric
     if isinstance(obj, (str, os.PathLike)):
         if str(obj) == "-":
             path, tmp = spool_stdin()
             if path.stat().st_size == 0:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise DriftError(f"{role} '-': standard input is empty; pipe Parquet or an Arrow IPC stream into it")
-            return FileSource([path], name="standard input", cleanup=tmp)
-        return FileSource(data_files(Path(obj)), name=f"'{obj}'")
+            return FileSource([path], name="standard input", cleanup=tmp, accept=accept)
+        return FileSource(data_files(Path(obj)), name=f"'{obj}'", accept=accept)
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(p, (str, os.PathLike)) for p in obj):
         files = [f for p in obj for f in data_files(Path(p))]
-        return FileSource(files, name=f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else ""))
+        return FileSource(files, name=f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else ""),
+                          accept=accept)
     if isinstance(obj, pa.Table):
         return TableSource(obj, role)
     if isinstance(obj, pa.RecordBatch):

@@ -26,10 +26,10 @@ class StdoutClosed(Exception):
     """The reader of stdout went away (``| head -1``); stop writing, quietly."""
 
 
-def emit(line: str = "", *, flush: bool = False) -> None:
+def emit(line: str = "", *, flush: bool = False, newline: bool = True) -> None:
     """Print one line to stdout; raise StdoutClosed (after silencing stdout) if nobody reads it."""
     try:
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(line + "\n" if newline else line)
         if flush:
             sys.stdout.flush()
     except BrokenPipeError:

@@ -1,8 +1,6 @@
 """``streamdrift compare REFERENCE CURRENT``: the drift of every feature, once."""
 
 
-import sys
-
 import click
 
 from streamdrift.cli import EXIT_DRIFT, EXIT_OK, StdoutClosed, cli, emit, split_columns, warn
@@ -80,11 +78,11 @@ def compare_command(reference, current, threshold, bins, columns, categorical, m
                     warn(f"{f.feature}: KL undefined: {f.reason}")
             for line in report.text_lines():
                 emit(line)
-            if not quiet:
-                sys.stdout.flush()
-                click.echo(report.summary(), err=True)
+            emit("", flush=True, newline=False)  # the lines before the summary on a terminal
     except StdoutClosed:
         pass
+    if fmt == "text" and not quiet:  # even when stdout was closed (| head -1): its drift decided the exit status
+        click.echo(report.summary(), err=True)
     return EXIT_DRIFT if report.drifted else EXIT_OK
 
 
