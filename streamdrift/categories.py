@@ -48,7 +48,8 @@ def as_arrow(values) -> pa.Array | pa.ChunkedArray:
 class Categories:
     """Exact int64 counts per distinct non-missing value, and the missing count."""
 
-    __slots__ = ("max_categories", "count", "missing", "_overflow", "_type", "_values", "_counts", "_pending")
+    __slots__ = ("max_categories", "count", "missing", "_overflow", "_type", "_values", "_counts", "_pending",
+                 "_dictionary")
 
     def __init__(self, max_categories: int = MAX_CATEGORIES):
         if isinstance(max_categories, bool) or not isinstance(max_categories, int) or max_categories < 1:
@@ -60,6 +61,7 @@ class Categories:
         self._values = None
         self._counts = np.zeros(0, dtype=np.int64)
         self._pending: list[tuple[pa.Array, np.ndarray]] = []
+        self._dictionary = None  # [key, dictionary, counts] of the last dictionary chunks, not yet merged
 
     def update(self, values) -> "Categories":
         arr = as_arrow(values)
@@ -69,6 +71,9 @@ class Categories:
 
     def _update_chunk(self, chunk: pa.Array) -> None:
         if len(chunk) == 0:
+            return
+        if pa.types.is_dictionary(chunk.type) and not self._overflow:
+            self._update_indices(chunk)
             return
         if self._overflow and not pa.types.is_dictionary(chunk.type):
             self.missing += chunk.null_count
@@ -91,6 +96,38 @@ class Categories:
         if sum(len(v) for v, _ in self._pending) >= max(_FLUSH_ROWS, len(self)):
             self._flush()
 
+    def _update_indices(self, chunk: pa.DictionaryArray) -> None:
+        """Count a dictionary chunk on its indices (``numpy.bincount``); consecutive chunks that
+        share one dictionary (a Parquet column chunk read as batches) add to the same counts,
+        merged by value only when the dictionary changes."""
+        d, indices = chunk.dictionary, chunk.indices
+        if indices.null_count:
+            self.missing += indices.null_count
+            indices = indices.drop_null()
+        counts = np.bincount(np.asarray(indices), minlength=len(d))
+        if d.null_count:  # a valid index to a null dictionary value is missing too
+            null_values = ~np.asarray(d.is_valid(), dtype=bool)
+            self.missing += int(counts[null_values].sum())
+            counts[null_values] = 0
+        self.count += int(counts.sum())
+        key = (len(d), d.offset, tuple(b.address if b is not None else 0 for b in d.buffers()))
+        if self._dictionary is not None and self._dictionary[0] == key:
+            self._dictionary[2] += counts
+        else:
+            self._flush_dictionary()
+            self._dictionary = [key, d, counts]
+
+    def _flush_dictionary(self) -> None:
+        if self._dictionary is None:
+            return
+        _, d, counts = self._dictionary
+        self._dictionary = None
+        used = np.flatnonzero(counts)
+        if used.size:
+            self._pending.append((self._canonical(d).take(pa.array(used)), counts[used]))
+            if sum(len(v) for v, _ in self._pending) >= max(_FLUSH_ROWS, len(self)):
+                self._flush()
+
     def _canonical(self, values: pa.Array) -> pa.Array:
         t = canonical_type(values.type)
         if self._type is None:
@@ -100,6 +137,7 @@ class Categories:
         return values if values.type == t else pc.cast(values, t)
 
     def _flush(self) -> None:
+        self._flush_dictionary()
         if not self._pending:
             return
         parts = ([] if self._values is None else [(self._values, self._counts)]) + self._pending
@@ -158,6 +196,7 @@ class Categories:
         self._overflow = self._overflow or other._overflow
         if self._overflow:
             self._values, self._counts, self._pending = None, np.zeros(0, dtype=np.int64), []
+            self._dictionary = None
             return self
         if other._values is not None:
             self._pending.append((other._values, other._counts.copy()))
@@ -190,6 +229,7 @@ class Categories:
         self._values, self.max_categories, self.count, self.missing, self._overflow, self._type, counts = state
         self._counts = np.array(counts, dtype=np.int64)
         self._pending = []
+        self._dictionary = None
 
     def __repr__(self):
         held = f"more than {self.max_categories}" if self.overflow else str(len(self.values))

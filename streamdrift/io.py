@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streamdrift.convert import is_feature_type, is_numeric
+from streamdrift.convert import is_categorical, is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
@@ -146,7 +146,8 @@ class FileSource(Source):
         try:
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
                 check_columns(schema, columns, f"'{path}'", accept=self.accept)
-                yield from read_file(path, fmt, columns, batch_size, self._footers.get(path))
+                strings = [c for c in columns if is_categorical(schema.field(c).type)]  # counted on indices
+                yield from read_file(path, fmt, columns, batch_size, self._footers.get(path), strings)
         except DriftError as exc:
             raise self._renamed(exc) from None
 
@@ -186,13 +187,15 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def open_parquet(path: Path, footer: pq.FileMetaData | None = None) -> pq.ParquetFile:
+def open_parquet(path: Path, footer: pq.FileMetaData | None = None, dictionary=None) -> pq.ParquetFile:
     """A Parquet file read page by page: memory bounded by pages, not row groups or the file.
 
     pyarrow's default (``pre_buffer=True``) fetches every row group requested up front,
-    which for ``iter_batches`` over a whole file is the whole file.
+    which for ``iter_batches`` over a whole file is the whole file. ``dictionary``: columns
+    read as Arrow dictionaries (indices into the page dictionary, strings decoded once).
     """
-    return pq.ParquetFile(path, metadata=footer, pre_buffer=False, buffer_size=PARQUET_BUFFER)
+    return pq.ParquetFile(path, metadata=footer, pre_buffer=False, buffer_size=PARQUET_BUFFER,
+                          read_dictionary=dictionary or None)
 
 
 def _open_ipc(path: Path, fmt: str):
@@ -200,14 +203,16 @@ def _open_ipc(path: Path, fmt: str):
     return pa.ipc.open_file(source) if fmt == IPC_FILE else pa.ipc.open_stream(source)
 
 
-def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None):
+def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None,
+              dictionary=None):
     """Batches of one file, with read errors turned into a DriftError naming the file.
 
-    ``footer``: a Parquet file's metadata when already read, so it is not parsed again.
+    ``footer``: a Parquet file's metadata when already read, so it is not parsed again;
+    ``dictionary``: Parquet columns to read as dictionaries (``open_parquet``).
     """
     try:
         if fmt == PARQUET:
-            with open_parquet(path, footer) as pf:
+            with open_parquet(path, footer, dictionary) as pf:
                 yield from pf.iter_batches(batch_size=batch_size, columns=columns)
         else:
             with _open_ipc(path, fmt) as reader:

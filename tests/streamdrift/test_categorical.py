@@ -18,7 +18,7 @@ from tests.strategies import examples, splits
 # Unicode, the empty string, a NUL, an emoji, strings that differ only after their first byte.
 WORDS = ["", "a", "b", "é", "e\u0301", "日本", "a\x00", "\U0001F600", "ab", "B", " "]
 values_lists = st.lists(st.one_of(st.none(), st.sampled_from(WORDS), st.text(max_size=3)), max_size=40)
-LAYOUTS = ["string", "large_string", "string_view", "dictionary", "dictionary_per_chunk"]
+LAYOUTS = ["string", "large_string", "string_view", "dictionary", "dictionary_per_chunk", "shared_dictionary"]
 
 
 def arrow_column(values: list, layout: str, cuts: list[int]) -> pa.ChunkedArray:
@@ -32,6 +32,14 @@ def arrow_column(values: list, layout: str, cuts: list[int]) -> pa.ChunkedArray:
             indices = pa.array([None if v is None else index[v] for v in piece], pa.int32())
             chunks.append(pa.DictionaryArray.from_arrays(indices, pa.array(words)))
         return pa.chunked_array(chunks, pa.dictionary(pa.int32(), pa.string()))
+    if layout == "shared_dictionary":  # one dictionary object for every chunk, with a null entry and duplicates
+        base = sorted({v for v in values if v is not None})
+        dictionary = pa.array(base + [None, "unused"] + base[:1], pa.string())
+        index = {w: i for i, w in enumerate(base)}
+        return pa.chunked_array([
+            pa.DictionaryArray.from_arrays(pa.array([len(base) if v is None else index[v] for v in p], pa.int16()),
+                                           dictionary)
+            for p in pieces], pa.dictionary(pa.int16(), pa.string()))
     if layout == "dictionary":
         return pa.chunked_array([pa.array(p, pa.string()).dictionary_encode() for p in pieces],
                                 pa.dictionary(pa.int32(), pa.string()))
@@ -109,14 +117,15 @@ def test_single_category_all_null_and_one_sided():
     assert typeless.kind == "categorical" and typeless.kl is None
 
 
-def test_dictionaries_differ_between_files(tmp_path):
-    """Part files whose dictionaries differ (and a plain string file): compared by value."""
+@pytest.mark.parametrize("batch_size", [1, 2, 65_536])
+def test_dictionaries_differ_between_files(tmp_path, batch_size):
+    """Part files whose dictionaries differ (and a plain string file in row groups of 2): by value."""
     d = tmp_path / "parts"
     d.mkdir()
     pq.write_table(pa.table({"c": pa.array(["b", "a", "b"]).dictionary_encode()}), d / "0.parquet")
     pq.write_table(pa.table({"c": pa.array(["c", None, "a"]).dictionary_encode()}), d / "1.parquet")
-    pq.write_table(pa.table({"c": pa.array(["a", "b", "c", "c"])}), tmp_path / "cur.parquet")
-    got = compare(d, tmp_path / "cur.parquet")["c"]
+    pq.write_table(pa.table({"c": pa.array(["a", "b", "c", "c"])}), tmp_path / "cur.parquet", row_group_size=2)
+    got = compare(d, tmp_path / "cur.parquet", batch_size=batch_size)["c"]
     want = oracle_categorical(["b", "a", "b", "c", None, "a"], ["a", "b", "c", "c"])
     assert got.reference_counts == want["ref_counts"].tolist() and got.current_counts == want["cur_counts"].tolist()
     assert abs(got.kl - want["kl"]) <= 1e-12
