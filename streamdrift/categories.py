@@ -63,6 +63,16 @@ class Categories:
         self._pending: list[tuple[pa.Array, np.ndarray]] = []
         self._dictionary = None  # [key, dictionary, counts] of the last dictionary chunks, not yet merged
 
+    @classmethod
+    def restore(cls, values: pa.Array | None, counts, missing: int, count: int,
+                max_categories: int = MAX_CATEGORIES, value_type: pa.DataType | None = None) -> "Categories":
+        """The state that holds ``values`` (sorted, distinct) with ``counts``; ``values=None``: overflowed
+        (of ``value_type``)."""
+        out = cls(max_categories)
+        out.__setstate__((values, max_categories, int(count), int(missing), values is None,
+                          value_type if values is None else values.type, np.asarray(counts, dtype=np.int64)))
+        return out
+
     def update(self, values) -> "Categories":
         arr = as_arrow(values)
         for chunk in arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]:
@@ -179,6 +189,10 @@ class Categories:
     def type(self) -> pa.DataType | None:
         """The type the categories are compared as (None before any value)."""
         return self._type
+
+    @property
+    def distinct(self) -> int:
+        return len(self.values)
 
     def __len__(self) -> int:
         """Distinct values held (0 when ``overflow``)."""

@@ -395,51 +395,20 @@ def open_source(obj, role: str, features: bool = False) -> Source:
     if isinstance(obj, pa.RecordBatchReader):  # one pass only: held in memory for the second
         return TableSource(obj.read_all(), role)
     if hasattr(obj, "__arrow_c_stream__"):
+        from streamdrift.capsule import StreamSource
+
         return StreamSource(obj, role)
     raise DriftError(
-        f"{role}: cannot read a {_type_name(obj)}; pass Parquet or "
+        f"{role}: cannot read a {type_name(obj)}; pass Parquet or "
         "Arrow IPC paths, a pyarrow Table/RecordBatch/RecordBatchReader/Dataset, a pandas DataFrame, a mapping "
         "of column name to array, or an object with the Arrow PyCapsule stream interface "
         "(__arrow_c_stream__: polars, DuckDB)"
     )
 
 
-def _type_name(obj) -> str:
+def type_name(obj) -> str:
     package = type(obj).__module__.split(".")[0]
     return type(obj).__name__ if package == "builtins" else f"{package}.{type(obj).__name__}"
-
-
-class StreamSource(Source):
-    """An object with the Arrow PyCapsule stream interface (polars DataFrames, DuckDB relations, ...),
-    exported again for every pass; a pass that gives other rows than the first is an error."""
-
-    def __init__(self, obj, name: str):
-        self.obj = obj
-        self.name = name
-        self._rows = None
-        reader = self._reader()
-        self.schema = reader.schema
-        reader.close()
-
-    def _reader(self) -> pa.RecordBatchReader:
-        try:
-            return pa.RecordBatchReader.from_stream(self.obj)
-        except (pa.ArrowException, TypeError, ValueError) as exc:
-            raise DriftError(f"{self.name}: cannot read its Arrow stream: {_one_line(exc)}") from None
-
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
-        rows = 0
-        with self._reader() as reader:
-            for batch in reader:
-                rows += batch.num_rows
-                yield batch.select(columns)
-        if self._rows is None:
-            self._rows = rows
-        elif rows != self._rows:
-            raise DriftError(
-                f"{self.name}: its Arrow stream gave {self._rows} rows, then {rows} when read again; "
-                "pass data that can be read twice (a DataFrame, a pyarrow Table)"
-            )
 
 
 def _pandas_table(df) -> pa.Table:
