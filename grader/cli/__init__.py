@@ -48,14 +48,14 @@ def _exit_code(exc: BaseException, debug: bool) -> int:
 def main(argv=None) -> None:
     """Console entry point (``streamdrift-grader``): the one exit point for every outcome."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    code = 0
     try:
         cli.main(args=argv, prog_name="streamdrift-grader", standalone_mode=False)
     except (PipeClosed, BrokenPipeError):
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())  # the final flush at exit must not fail again
-        sys.exit(0)
+    except SystemExit:
+        raise
     except BaseException as exc:  # noqa: BLE001 - the one exit point
-        if isinstance(exc, SystemExit):
-            raise
-        sys.exit(_exit_code(exc, debug))
-    sys.exit(0)
+        code = _exit_code(exc, debug)
+    sys.exit(code)

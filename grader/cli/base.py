@@ -5,6 +5,7 @@ and option checks."""
 from __future__ import annotations
 
 import math
+import sys
 
 import click
 
@@ -44,7 +45,7 @@ def echo(text: str = "", *, err: bool = False, nl: bool = True, flush: bool = Fa
     try:
         click.echo(text, err=err, nl=nl)
         if flush:
-            click.get_text_stream("stderr" if err else "stdout").flush()
+            (sys.stderr if err else sys.stdout).flush()
     except BrokenPipeError:
         raise PipeClosed() from None
 

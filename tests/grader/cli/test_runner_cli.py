@@ -8,9 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
-
-from grader.cli import cli
+from grader.cli import main
 from tests.grader.runner_fixtures.fake_api import FakeAPI
 
 
@@ -23,8 +21,16 @@ def cli_env(**extra):
 ENTRY = [sys.executable, "-c", "from grader.cli import main; main()"]
 
 
+def in_process(args, capsys) -> tuple[int, str]:
+    """Run ``main`` here, as the console script does: its exit code and everything it printed."""
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    out, err = capsys.readouterr()
+    return exit_.value.code, out + err
+
+
 def grader_cli(*args, cwd, **env_extra):
-    return subprocess.run([*ENTRY, *args], env=cli_env(**env_extra), cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*ENTRY, *args], env=cli_env(**env_extra), cwd=cwd, capture_output=True, text=True, timeout=600)
 
 
 @pytest.fixture
@@ -119,16 +125,16 @@ def test_ctrl_c_prints_the_summary_of_the_finished_runs_and_exits_130(tmp_path, 
     assert f"runs: {logged}  passed: 0  failed: {logged}" in out
 
 
-def test_a_batch_stopped_by_an_authentication_error_exits_1(tmp_path, monkeypatch, server):
+def test_a_batch_stopped_by_an_authentication_error_exits_1(tmp_path, monkeypatch, server, capsys):
     api, url = server(["unauthorized"] * 3)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "bad-key")
     monkeypatch.setenv("ANTHROPIC_BASE_URL", url)
-    result = CliRunner().invoke(cli, ["run", "--runs", "3", "--sequential", "--log-dir", "b"])
-    assert result.exit_code == 1
-    assert "! run 1: api_error: 401 AuthenticationError: invalid x-api-key" in result.output
-    assert "Stopped: the API answered 401 (authentication failed); no further runs were started" in result.output
-    assert "pass rate: n/a (no run was graded)" in result.output
+    code, output = in_process(["run", "--runs", "3", "--sequential", "--log-dir", "b"], capsys)
+    assert code == 1
+    assert "! run 1: api_error: 401 AuthenticationError: invalid x-api-key" in output
+    assert "Stopped: the API answered 401 (authentication failed); no further runs were started" in output
+    assert "pass rate: n/a (no run was graded)" in output
     assert api.started == ["unauthorized"]
 
 
@@ -141,16 +147,16 @@ def test_a_batch_stopped_by_an_authentication_error_exits_1(tmp_path, monkeypatc
         (["report", "nowhere"], "no run log at nowhere/runs.jsonl"),
     ],
 )
-def test_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, args, message):
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch, args, message, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "k")
     if message is None:
         (tmp_path / "x").mkdir()
         (tmp_path / "x" / "runs.jsonl").write_text(json.dumps({"run_id": 1, "model": "claude-haiku-5-5", "mode": "agent"}) + "\n")
         message = "resume with the same --model and --mode"
-    result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 2
-    assert len(result.output.strip().splitlines()) == 1 and message in result.output
+    code, output = in_process(args, capsys)
+    assert code == 2
+    assert len(output.strip().splitlines()) == 1 and message in output
 
 
 @pytest.fixture
