@@ -78,7 +78,7 @@ def test_hostile_submissions_leave_the_grader_healthy(graded):
     results, left = graded
     assert _processes_with(MARKER) == []  # the escaped sleeping grandchild was killed
     assert left == []  # every temporary working directory was removed
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     for path in ("grader/grading/checks.py", "grader/task/reference.py", "streamdrift/stats.py"):
         assert (root / path).is_file(), f"{path} was deleted by a submission"
     assert results["ok_numpy.py"].passed  # graded after the hostile ones in the same pool
