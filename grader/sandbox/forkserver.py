@@ -20,6 +20,7 @@ from grader.sandbox import protocol as p
 from grader.sandbox.backend import Backend, full_job, isolation_layers, raw_run
 from grader.sandbox.cgroup import MemoryGroup, available as cgroup_available, enter_command
 from grader.sandbox.collect import collect
+from grader.sandbox.confine import kill_group
 from grader.sandbox.limits import DEFAULT_LIMITS, RESULT_LIMIT, Limits
 from grader.sandbox.rundir import MINIMAL_ENV, make_workdir, remove_workdir, workdir_of
 from grader.sandbox.spawn import MIB, harness_argv
@@ -46,6 +47,7 @@ class _Worker:
                 enter_command(self.group, harness_argv(isolated, ["--serve", str(child_sock.fileno())], False)),
                 pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL, env={**MINIMAL_ENV, "HOME": "/"}, close_fds=True, cwd="/",
+                start_new_session=True,  # its own group: ``_kill`` ends bwrap and the server inside together
             )
         finally:
             child_sock.close()
@@ -123,10 +125,7 @@ class _Worker:
 
     def _kill(self) -> None:
         self.alive = False
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
+        kill_group(self.proc.pid)
 
     def close(self) -> None:
         self.alive = False
@@ -137,7 +136,7 @@ class _Worker:
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            kill_group(self.proc.pid)
             self.proc.wait()
         if self.group is not None:
             self.group.remove()

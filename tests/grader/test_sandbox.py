@@ -1,6 +1,7 @@
 """run_code: real child processes, real files, the limits and the isolation it claims."""
 
 import os
+import signal
 import tempfile
 import threading
 from pathlib import Path
@@ -188,7 +189,7 @@ def test_a_dead_worker_is_replaced():
     with ForkPool(1) as pool:
         assert _run_code("print(1)", isolation="fork", pool=pool).stdout == "1\n"
         (worker,) = pool._workers
-        worker.proc.kill()
+        os.killpg(worker.proc.pid, signal.SIGKILL)  # the server and the bubblewrap around it
         worker.proc.wait()
         assert _run_code("print(2)", isolation="fork", pool=pool).stdout == "2\n"
         assert pool._workers and pool._workers[0] is not worker
