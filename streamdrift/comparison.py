@@ -16,10 +16,12 @@ import pyarrow as pa
 
 from streamdrift.convert import column_values, holds_numbers, is_numeric
 from streamdrift.errors import DriftError
-from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source, open_source
+from streamdrift.defaults import BATCH_SIZE, BINS, EPS, THRESHOLD
+from streamdrift.background import Background
+from streamdrift.io import FileSource, Source, open_source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
-from streamdrift.stats import BINS, EPS, THRESHOLD, binnable_edges
+from streamdrift.stats import binnable_edges
 
 
 def compare(
@@ -29,7 +31,7 @@ def compare(
     threshold: float = THRESHOLD,
     bins: int = BINS,
     columns: list[str] | None = None,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = BATCH_SIZE,
     threads: int | None = None,
     use_statistics: bool = True,
 ) -> Report:
@@ -65,32 +67,41 @@ def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, floa
 
 
 def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, counter, use_statistics) -> Report:
-    ranges = {}
-    promised = set()  # features whose range a Parquet footer gave, on either side
-    for side in (ref, cur):
+    combined, (ref_hists, cur_hists) = count_on_combined_range((ref, cur), features, bins, batch_size, counter,
+                                                               use_statistics)
+    results = []
+    for f in features:
+        reason = binnable_edges(combined[f].lo, combined[f].hi, bins)[1]
+        results.append(FeatureDrift.from_histograms(f, ref_hists[f], cur_hists[f], threshold, EPS, reason=reason))
+    return Report(results, threshold=threshold, bins=bins)
+
+
+def count_on_combined_range(sides, features, bins, batch_size, counter, use_statistics=True):
+    """The two passes over ``sides``: ``(combined ranges, [histograms of each side])``.
+
+    Pass 1 finds each feature's finite range combined over every side, from trusted Parquet
+    statistics or a scan; pass 2 counts every side against that range's edges. A feature
+    whose footer promised a range the data does not have is scanned and counted again.
+    """
+    combined = {f: Range() for f in features}
+    promised = set()  # features whose range a Parquet footer gave, on some side
+    for side in sides:
         known = {f: side.statistics_range(f) for f in features} if use_statistics else {}
         to_scan = [f for f in features if known.get(f) is None]
         scanned = counter.ranges(side, to_scan, batch_size) if to_scan else {}
-        ranges[side] = {f: scanned[f] if f in scanned else Range(*known[f]) for f in features}
+        for f in features:
+            combined[f] += scanned[f] if f in scanned else Range(*known[f])
         promised.update(f for f in features if f not in scanned)
+    hists = _count(sides, features, combined, bins, batch_size, counter)
 
-    combined = {f: ranges[ref][f] + ranges[cur][f] for f in features}
-    hists = _count(ref, cur, features, combined, bins, batch_size, counter)
-
-    wrong = [f for f in features if f in promised and not range_held(combined[f], hists[ref][f] + hists[cur][f], bins)]
+    wrong = [f for f in features if f in promised and not range_held(combined[f], _total(hists, f), bins)]
     if wrong:  # statistics promised a range the data does not have: scan for the true one
-        for f, r in _scan_ranges(ref, cur, wrong, batch_size, counter).items():
-            combined[f] = r
-        redo = _count(ref, cur, wrong, combined, bins, batch_size, counter)
-        for side in (ref, cur):
-            hists[side].update(redo[side])
-
-    results = []
-    for f in features:
-        r, c = hists[ref][f], hists[cur][f]
-        reason = binnable_edges(combined[f].lo, combined[f].hi, bins)[1]
-        results.append(FeatureDrift.from_histograms(f, r, c, threshold, EPS, reason=reason))
-    return Report(results, threshold=threshold, bins=bins)
+        scanned = [counter.ranges(side, wrong, batch_size) for side in sides]
+        combined.update({f: _total(scanned, f) for f in wrong})
+        redo = _count(sides, wrong, combined, bins, batch_size, counter)
+        for side_hists, side_redo in zip(hists, redo):
+            side_hists.update(side_redo)
+    return combined, hists
 
 
 def range_held(promised: Range, counted: Histogram, bins: int) -> bool:
@@ -99,16 +110,19 @@ def range_held(promised: Range, counted: Histogram, bins: int) -> bool:
     return binnable_edges(promised.lo, promised.hi, bins)[1] is None and counted.spans_exactly()
 
 
-def _scan_ranges(ref, cur, features, batch_size, counter) -> dict[str, Range]:
-    scanned = [counter.ranges(side, features, batch_size) for side in (ref, cur)]
-    return {f: scanned[0][f] + scanned[1][f] for f in features}
+def _total(per_side: list[dict], f: str):
+    """One feature's state over every side (``a + b + ...``)."""
+    total = per_side[0][f]
+    for states in per_side[1:]:
+        total = total + states[f]
+    return total
 
 
-def _count(ref, cur, features, ranges, bins, batch_size, counter):
-    out = {}
-    for side in (ref, cur):
-        out[side] = {f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features}
-        counter.fill(side, out[side], batch_size)
+def _count(sides, features, ranges, bins, batch_size, counter) -> list[dict]:
+    out = []
+    for side in sides:
+        out.append({f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features})
+        counter.fill(side, out[-1], batch_size)
     return out
 
 

@@ -7,11 +7,6 @@ prove, when they can be trusted. Files are recognised by their magic bytes, not 
 
 import math
 import os
-import queue
-import shutil
-import sys
-import tempfile
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
@@ -22,8 +17,8 @@ import pyarrow.parquet as pq
 from streamdrift.convert import is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
+from streamdrift.spool import Spool, spool_stdin
 
-DEFAULT_BATCH_SIZE = BATCH_SIZE
 PARQUET_BUFFER = 1 << 20
 
 PARQUET, IPC_FILE, IPC_STREAM = "parquet", "arrow-file", "arrow-stream"
@@ -41,16 +36,9 @@ def sniff(head: bytes) -> str | None:
 
 
 def data_files(path: Path) -> list[Path]:
-    """A file itself, or a directory's data files (recursively, in name order).
-
-    Hidden files and names starting with ``_`` (``_SUCCESS``, ``_metadata``, ``.crc``) are skipped.
-    """
+    """A file itself, or a directory's data files (``listing``); a DriftError when there are none."""
     if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
-        )
+        files = listing(path)
         if not files:
             raise DriftError(f"directory '{path}' has no data files; point at Parquet files or a folder of them")
         return files
@@ -59,13 +47,26 @@ def data_files(path: Path) -> list[Path]:
     return [path]
 
 
+def listing(folder: Path) -> list[Path]:
+    """A directory's data files, recursively, in name order.
+
+    Hidden files and names starting with ``_`` (``_SUCCESS``, ``_metadata``, ``.crc``, a
+    writer's temporary name) are skipped, at any depth below ``folder``.
+    """
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    )
+
+
 class Source:
     """Record batches of one dataset, re-iterable for a second pass."""
 
     name: str
     schema: pa.Schema
 
-    def batches(self, columns: list[str], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[pa.RecordBatch]:
+    def batches(self, columns: list[str], batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
         raise NotImplementedError
 
     def statistics_range(self, column: str) -> tuple[float, float] | None:
@@ -90,7 +91,7 @@ class TableSource(Source):
         self.schema = table.schema
         self.name = name
 
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+    def batches(self, columns, batch_size=BATCH_SIZE):
         yield from self.table.select(columns).to_batches()
 
 
@@ -102,17 +103,17 @@ class DatasetSource(Source):
         self.schema = dataset.schema
         self.name = name
 
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+    def batches(self, columns, batch_size=BATCH_SIZE):
         yield from self.dataset.to_batches(columns=columns, batch_size=batch_size)
 
 
 class FileSource(Source):
     """Parquet and Arrow IPC files (one, a list, or directories of part files), in order."""
 
-    def __init__(self, paths: list[Path], name: str, cleanup: str | None = None):
+    def __init__(self, paths: list[Path], name: str, spool: Spool | None = None):
         self.paths = paths
         self.name = name
-        self._cleanup = cleanup
+        self._spool = spool
         try:
             self._formats = [file_format(p) for p in paths]
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
@@ -126,7 +127,7 @@ class FileSource(Source):
 
     def _renamed(self, exc: DriftError) -> DriftError:
         """A spooled copy's errors name what it is a copy of (standard input), not the copy."""
-        if not self._cleanup:
+        if self._spool is None:
             return exc
         return DriftError(str(exc).replace(f"'{self.paths[0]}'", self.name))
 
@@ -141,7 +142,7 @@ class FileSource(Source):
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+    def batches(self, columns, batch_size=BATCH_SIZE):
         try:
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
                 check_columns(schema, columns, f"'{path}'")
@@ -161,9 +162,9 @@ class FileSource(Source):
         return (lo, hi) if lo <= hi else None
 
     def close(self):
-        if self._cleanup:
-            shutil.rmtree(self._cleanup, ignore_errors=True)
-            self._cleanup = None
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
 
 def file_format(path: Path) -> str:
@@ -293,80 +294,17 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     return (lo, hi) if lo <= hi else None
 
 
-class Background:
-    """Iterates ``items`` on a daemon thread, ``depth`` ahead, so reading overlaps counting.
-
-    Waiting for the next item can be interrupted by a signal in the main thread; ``close``
-    never waits on a reader blocked in ``read`` (standard input), it only asks it to stop.
-    """
-
-    def __init__(self, items: Iterable, depth: int = 2, stop: threading.Event | None = None):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
-        self._stop = stop or threading.Event()
-        self._done = object()
-        self._thread = threading.Thread(target=self._run, args=(iter(items),), name="streamdrift-read", daemon=True)
-        self._thread.start()
-
-    def _run(self, items):
-        try:
-            for item in items:
-                if not self._put((item, None)):
-                    return
-            self._put((self._done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            self._put((self._done, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    def _put(self, entry) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._q.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self):
-        while True:
-            item, exc = self._q.get()
-            if exc is not None:
-                raise exc
-            if item is self._done:
-                return
-            yield item
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(0.2)
-
-
-def spool_stdin() -> tuple[Path, str]:
-    """Copy standard input to a temporary file (Parquet needs its footer; two passes need a replay)."""
-    tmp = tempfile.mkdtemp(prefix="streamdrift-stdin-")
-    path = Path(tmp) / "stdin"
-    try:
-        with open(path, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-    except BaseException:  # Ctrl-C or a full disk: leave no partial copy behind
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path, tmp
-
-
 def open_source(obj, role: str) -> Source:
     """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors."""
     if isinstance(obj, Source):
         return obj
     if isinstance(obj, (str, os.PathLike)):
         if str(obj) == "-":
-            path, tmp = spool_stdin()
-            if path.stat().st_size == 0:
-                shutil.rmtree(tmp, ignore_errors=True)
+            spool = spool_stdin()
+            if spool.size == 0:
+                spool.close()
                 raise DriftError(f"{role} '-': standard input is empty; pipe Parquet or an Arrow IPC stream into it")
-            return FileSource([path], name="standard input", cleanup=tmp)
+            return FileSource([spool.path], name="standard input", spool=spool)
         return FileSource(data_files(Path(obj)), name=f"'{obj}'")
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(p, (str, os.PathLike)) for p in obj):
         files = [f for p in obj for f in data_files(Path(p))]

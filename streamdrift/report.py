@@ -5,7 +5,8 @@ import math
 from dataclasses import dataclass, field
 
 from streamdrift.state import Histogram
-from streamdrift.stats import EPS, divergence
+from streamdrift.defaults import EPS
+from streamdrift.stats import divergence
 
 
 def drifted_line(feature: str, kl: float) -> str:
@@ -73,21 +74,6 @@ class FeatureDrift:
             reference_counts=reference.counts.tolist(),
             current_counts=current.counts.tolist(),
             **base,
-        )
-
-    @classmethod
-    def undefined(cls, feature: str, reason: str, threshold: float, reference, current) -> "FeatureDrift":
-        """A feature whose KL cannot be computed; ``reference``/``current`` are its Ranges."""
-        return cls(
-            feature=feature,
-            kl=None,
-            drifted=False,
-            threshold=threshold,
-            reference_count=reference.count,
-            current_count=current.count,
-            missing_reference=reference.missing,
-            missing_current=current.missing,
-            reason=reason,
         )
 
     def to_dict(self) -> dict:

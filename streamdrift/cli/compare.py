@@ -3,9 +3,8 @@
 
 import click
 
-from streamdrift.cli import EXIT_DRIFT, EXIT_OK, StdoutClosed, cli, emit, split_columns, warn
-from streamdrift.defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
-from streamdrift.defaults import BINS, THRESHOLD
+from streamdrift.cli import StdoutClosed, cli, emit, split_columns, warn
+from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD
 
 
 def format_options(f):
@@ -31,7 +30,7 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
 @click.option("-c", "--columns", multiple=True, metavar="A,B,...",
               help="Compare only these columns (default: every numeric column of both).")
 @format_options
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time; bounds memory.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding files].")
 @click.option("--no-statistics", is_flag=True,
@@ -63,7 +62,7 @@ def compare_command(reference, current, threshold, bins, columns, fmt, batch_siz
                 emit(line)
     except StdoutClosed:
         pass
-    return EXIT_DRIFT if report.drifted else EXIT_OK
+    return report.exit_code
 
 
 __all__ = ["compare_command", "format_options"]

@@ -1,6 +1,7 @@
 """Contract tests for the mergeable states (river / boost-histogram style).
 
-The same contract holds for ``Range`` and ``Histogram``: many ``update()`` calls over any
+The same contract holds for every state class found in streamdrift (``load_states``: today
+``Range`` and ``Histogram``): many ``update()`` calls over any
 split equal one over everything; ``a + b`` (and ``+=``) equals one state fed both; valid +
 missing == rows; pickle round-trips; merging never mutates its operands. Then the
 Histogram's own promises: out-of-range values clipped into the end bins and counted,
@@ -8,7 +9,10 @@ Histogram's own promises: out-of-range values clipped into the end bins and coun
 edges are exactly the data's min and max), and adding histograms of different edges raises.
 """
 
+import importlib
+import inspect
 import pickle
+import pkgutil
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -16,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import streamdrift
 from streamdrift import Histogram, Range, divergence, make_edges
 from streamdrift.stats import range_problem
 from tests import strategies as sds
@@ -42,13 +47,41 @@ def edges_st(draw):
     return make_edges(lo, hi, bins)
 
 
+def load_states() -> list[type]:
+    """Every mergeable state class of streamdrift (``update()`` and ``+``), found like river's ``load_stats()``,
+    so that a new state is held to the contract the day it is written."""
+    found = []
+    for info in pkgutil.walk_packages(streamdrift.__path__, "streamdrift."):
+        if info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for obj in vars(module).values():
+            if (inspect.isclass(obj) and obj.__module__ == module.__name__ and callable(getattr(obj, "update", None))
+                    and hasattr(obj, "__add__")):
+                found.append(obj)
+    return found
+
+
+STATES = load_states()
+MAKERS = {Histogram: lambda: edges_st().map(lambda edges: lambda: Histogram(edges))}
+"""How to draw an empty state of a class whose constructor needs arguments (others are made with ``cls()``)."""
+
+
+def makers(cls):
+    return MAKERS[cls]() if cls in MAKERS else st.just(cls)
+
+
 @st.composite
 def states(draw):
-    """A factory of empty states of one kind (Range, or Histogram with drawn edges)."""
-    if draw(st.booleans()):
-        return Range
-    edges = draw(edges_st())
-    return lambda: Histogram(edges)
+    """A factory of empty states of one kind, for every kind found."""
+    return draw(st.sampled_from(STATES).flatmap(makers))
+
+
+def test_every_state_is_found_and_can_be_made():
+    assert {Range, Histogram} <= set(STATES)
+    for cls in STATES:
+        if cls not in MAKERS:
+            cls()  # else: add how to make one to MAKERS
 
 
 def fed(make, *arrays):
