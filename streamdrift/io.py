@@ -209,16 +209,37 @@ def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer:
         if fmt == PARQUET:
             with open_parquet(path, footer) as pf:
                 yield from pf.iter_batches(batch_size=batch_size, columns=columns)
-        else:
+        elif fmt == IPC_FILE:
             with _open_ipc(path, fmt) as reader:
-                if fmt == IPC_FILE:
-                    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-                else:
-                    batches = iter(reader)
-                for batch in batches:
-                    yield batch.select(columns)
+                for i in range(reader.num_record_batches):
+                    yield reader.get_batch(i).select(columns)
+        else:
+            yield from _stream_to_its_end(path, columns)
     except (pa.ArrowException, OSError) as exc:
         raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
+
+
+def _stream_to_its_end(path: Path, columns: list[str]):
+    """An Arrow IPC stream file's batches, then a DriftError if it has no end-of-stream marker.
+
+    After the last batch the reader either reads the marker (4 or 8 bytes) or meets the end
+    of the file (reads nothing): a stream that simply stops was cut short.
+    """
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_stream(source)
+        rows, end = 0, source.tell()
+        for batch in reader:
+            rows += batch.num_rows
+            end = source.tell()
+            yield batch.select(columns)
+        if source.tell() == end:
+            raise DriftError(cut_stream(f"'{path}'", rows))
+
+
+def cut_stream(where: str, rows: int) -> str:
+    """The error for an Arrow IPC stream without its end-of-stream marker (its writer died between batches)."""
+    return (f"{where} ends without its end-of-stream marker after {rows} rows: the Arrow IPC stream was cut "
+            "short (its writer stopped before closing it)")
 
 
 def check_columns(schema: pa.Schema, columns: list[str], where: str) -> None:

@@ -23,7 +23,8 @@ import pyarrow as pa
 
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
-from streamdrift.io import IPC_STREAM, FileSource, check_columns, data_files, keeping_types, sniff, spool_stdin
+from streamdrift.io import IPC_STREAM, FileSource, check_columns, cut_stream, data_files, keeping_types, sniff
+from streamdrift.spool import spool_stdin
 from streamdrift.watch.follow import Follower
 from streamdrift.watch.reference import STDIN
 
@@ -183,17 +184,45 @@ def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = N
 
 def _stream_batches(raw, head, features, types) -> Iterator[pa.RecordBatch | Problem]:
     rows = 0
+    stream = _Ends(io.BufferedReader(raw.prepend(head), 1 << 16))
     try:
-        reader = pa.ipc.open_stream(io.BufferedReader(raw.prepend(head), 1 << 16))
+        reader = pa.ipc.open_stream(stream)
         check_columns(reader.schema, features, STDIN_NAME)
         for batch in keeping_types(reader, reader.schema, features, {} if types is None else types, STDIN_NAME):
             rows += batch.num_rows
             yield batch.select(features)
+        if stream.cut and not raw.stopped:
+            yield Problem(STDIN_NAME, DriftError(cut_stream(STDIN_NAME, rows)), rows)
     except DriftError as exc:
         yield Problem(STDIN_NAME, exc, rows)
     except (pa.ArrowException, OSError) as exc:
         if not raw.stopped:
             yield Problem(STDIN_NAME, DriftError(f"cannot read standard input: {_one_line(exc)}"), rows)
+
+
+class _Ends:
+    """A stream for pyarrow's reader that notes how it ended: ``cut`` when a read found the end of the
+    input (the reader asks for exact sizes, so a stream closed by its end-of-stream marker never does)."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.cut = False
+        self.closed = False
+
+    def read(self, n=-1):
+        data = self._stream.read(n)
+        if n is None or n < 0 or len(data) < n:
+            self.cut = True
+        return data
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return False
+
+    def close(self):
+        self.closed = True
 
 
 class StdinReader(io.RawIOBase):
