@@ -4,10 +4,13 @@ Parquet keeps its index at its end, and ``compare`` reads each side twice, so by
 are first copied to a file: an unlinked one, read through its descriptor.
 """
 
+import errno
 import shutil
 import sys
 import tempfile
 from pathlib import Path
+
+from streamdrift.errors import DriftError
 
 
 class Spool:
@@ -18,11 +21,23 @@ class Spool:
     """
 
     def __init__(self, stream, head: bytes = b""):
-        self._file = tempfile.TemporaryFile(prefix="streamdrift-stdin-")
+        copied = 0
+        try:
+            self._file = tempfile.TemporaryFile(prefix="streamdrift-stdin-")
+        except OSError as exc:
+            raise DriftError(_no_room(exc, copied)) from None
         try:
             self._file.write(head)
-            shutil.copyfileobj(stream, self._file, 1 << 20)
+            copied = len(head)
+            while chunk := stream.read(1 << 20):
+                self._file.write(chunk)
+                copied += len(chunk)
             self._file.flush()
+        except OSError as exc:
+            self._file.close()
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+                raise
+            raise DriftError(_no_room(exc, copied)) from None
         except BaseException:
             self._file.close()
             raise
@@ -31,6 +46,19 @@ class Spool:
 
     def close(self) -> None:
         self._file.close()
+
+
+def _no_room(exc: OSError, copied: int) -> str:
+    """The one-line error for a TMPDIR without room: where, how much was copied, what to do."""
+    folder = tempfile.gettempdir()
+    try:
+        free = f"{shutil.disk_usage(folder).free:,} bytes free"
+    except OSError:
+        free = "free space unknown"
+    return (f"cannot copy standard input to a temporary file in TMPDIR ({folder}): "
+            f"{(exc.strerror or str(exc)).lower()} after {copied:,} bytes ({free}); Parquet or Arrow file bytes "
+            f"on standard input are copied whole first, so TMPDIR needs room for more than {copied:,} bytes: "
+            "point TMPDIR at a roomier directory, or pass the file by name")
 
 
 def spool_stdin(stream=None, head: bytes = b"") -> Spool:

@@ -173,7 +173,11 @@ def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = N
         ))
         return
     if fmt != IPC_STREAM:
-        spool = spool_stdin(io.BufferedReader(raw, 1 << 20), head)
+        try:
+            spool = spool_stdin(io.BufferedReader(raw, 1 << 20), head)
+        except DriftError as exc:
+            yield Problem(STDIN_NAME, exc)
+            return
         for item in file_batches(spool.path, features, batch_size, types, stop, name=STDIN_NAME, spool=spool):
             if isinstance(item, Problem) and raw.stopped:  # stopped before the footer arrived
                 return
