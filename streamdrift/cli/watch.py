@@ -116,13 +116,15 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
 @click.option("--give-up-after", type=click.FloatRange(min=0), default=600.0, show_default=True,
               help="With --follow: skip (as an error) a file still incomplete after this many seconds unchanged.")
 @click.option("--strict", is_flag=True, help="Stop at the first unreadable file instead of skipping it.")
+@click.option("--state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Save the watch's place in its files after each window, and continue from it when restarted.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only drifted lines (JSON: only drifted records); no summary, no progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
 def watch_command(sources, references, window, edges, threshold, bins, columns, fmt, follow, poll_interval,
-                  give_up_after, strict, quiet, batch_size, threads):
+                  give_up_after, strict, state, quiet, batch_size, threads):
     """Report the drift of each window of rows of SOURCE against REF, as the data arrives.
 
     SOURCE is Parquet or Arrow IPC files, directories of part files (in name order), or
@@ -146,7 +148,7 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
     stop = Stop()
     windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold, batch_size=batch_size,
                     threads=threads, follow=follow, poll_interval=poll_interval, give_up_after=give_up_after,
-                    on_problem=None if strict else out.problem, on_batch=out.progress.update, stop=stop)
+                    state=state, on_problem=None if strict else out.problem, on_batch=out.progress.update, stop=stop)
     try:
         with Stopper(stop), closing(windows):
             for w in windows:

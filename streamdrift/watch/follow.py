@@ -27,12 +27,13 @@ class Follower:
     such as a ``threading.Event``) ends the polling.
     """
 
-    def __init__(self, folder: Path, poll_interval: float = 1.0, give_up_after: float = 600.0, stop=None):
+    def __init__(self, folder: Path, poll_interval: float = 1.0, give_up_after: float = 600.0, stop=None,
+                 done: set[Path] | None = None):
         self.folder = folder
         self.poll_interval = poll_interval
         self.give_up_after = give_up_after
         self.stop = stop if stop is not None else threading.Event()
-        self.done: set[Path] = set()
+        self.done: set[Path] = set(done or ())  # handed on already (or by an earlier watch)
         self._seen: dict[Path, tuple[int, int, float]] = {}
 
     def files(self) -> Iterator[tuple[Path, DriftError | None]]:

@@ -5,8 +5,10 @@
 histogram per feature on the reference's own range, counted with ``compare``'s two passes.
 """
 
+import hashlib
 import os
 
+import numpy as np
 import pyarrow as pa
 
 from streamdrift.comparison import Counter, count_on_combined_range
@@ -43,6 +45,21 @@ class Reference:
         if self.profile is not None:
             return self.profile[feature].histogram(edges)
         return self.fixed[feature].copy()
+
+    def fingerprint(self) -> str:
+        """A digest of what the windows are scored against (not of where it was read from)."""
+        digest = hashlib.sha256()
+        for f in self.features:
+            digest.update(f.encode() + b"\0")
+            if self.profile is not None:
+                column = self.profile[f]
+                arrays = (column.values, column.cumulative, np.array([column.missing]))
+            else:
+                h = self.fixed[f]
+                arrays = (h.edges, h.counts, np.array([h.count, h.missing, h.at_lo, h.at_hi]))
+            for a in arrays:
+                digest.update(np.ascontiguousarray(a).tobytes())
+        return digest.hexdigest()
 
 
 def check_edges(edges: str) -> str:

@@ -95,6 +95,30 @@ def check_sources(sources: list[str], follow: bool) -> list[str]:
     return sources
 
 
+@dataclass
+class Opened:
+    """Marks (with ``resume``): the batches of ``path`` follow, less its first ``skipped`` rows."""
+
+    path: str
+    skipped: int = 0
+
+
+@dataclass
+class Closed:
+    """Marks (with ``resume``): ``path`` was read to its end (or reported as a Problem)."""
+
+    path: str
+
+
+@dataclass
+class Resume:
+    """Where an earlier watch stopped: files ``done``, and the rows of ``file`` before ``offset`` already read."""
+
+    done: set[str]
+    file: str | None = None
+    offset: int = 0
+
+
 def batches(
     sources: list[str],
     features: list[str],
@@ -105,12 +129,15 @@ def batches(
     give_up_after: float = 600.0,
     stop: Stop | None = None,
     stdin=None,
-) -> Iterator[pa.RecordBatch | Problem]:
+    resume: Resume | None = None,
+) -> Iterator[pa.RecordBatch | Problem | Opened | Closed]:
     """Record batches (only ``features``) of every source in order, and a ``Problem`` per unreadable one.
 
     A directory is read in name order; with ``follow`` it is then polled for new files,
     each read once, in name order, when complete (see ``Follower``). The first data read
     fixes each feature's type; a later file that changes it is a ``Problem``, not mixed in.
+    With ``resume``, files done are skipped, the rows already read of the file where it
+    stopped are left out, and each file's items come between ``Opened`` and ``Closed`` marks.
     """
     stop = stop or Stop()
     types: dict[str, pa.DataType] = {}
@@ -119,30 +146,50 @@ def batches(
             return
         if s == STDIN:
             yield from stdin_batches(features, batch_size, stdin or sys.stdin.buffer, types, stop)
-        elif follow:
-            follower = Follower(Path(s), poll_interval, give_up_after, stop)
-            for path, error in follower.files():
-                if error is not None:
-                    yield Problem(f"'{path}'", error)
-                else:
-                    yield from file_batches(path, features, batch_size, types, stop)
+            continue
+        done = {Path(p) for p in resume.done} if resume is not None else set()
+        paths = _paths(Path(s), follow, poll_interval, give_up_after, stop, done)
+        yield from _read(paths, features, batch_size, types, stop, resume)
+
+
+def _paths(source: Path, follow, poll_interval, give_up_after, stop, done) -> Iterator[tuple[Path, DriftError | None]]:
+    """The files of one SOURCE, each with the error that makes it unreadable, or None."""
+    if follow:
+        yield from Follower(source, poll_interval, give_up_after, stop, done).files()
+        return
+    try:
+        files = data_files(source)
+    except DriftError as exc:
+        yield source, exc
+        return
+    for path in files:
+        yield path, None
+
+
+def _read(paths, features, batch_size, types, stop: Stop, resume: Resume | None):
+    for path, error in paths:
+        if stop.is_set():
+            return
+        key = str(path)
+        if resume is not None and key in resume.done:
+            continue
+        skip = resume.offset if resume is not None and key == resume.file else 0
+        if resume is not None:
+            yield Opened(key, skip)
+        if error is not None:
+            yield Problem(f"'{path}'", error)
         else:
-            try:
-                files = data_files(Path(s))
-            except DriftError as exc:
-                yield Problem(f"'{s}'", exc)
-                continue
-            for path in files:
-                if stop.is_set():
-                    return
-                yield from file_batches(path, features, batch_size, types, stop)
+            yield from file_batches(path, features, batch_size, types, stop, skip=skip)
+        if resume is not None and not stop.is_set():
+            yield Closed(key)
 
 
 def file_batches(
     path: Path, features: list[str], batch_size: int, types: dict | None = None, stop: Stop | None = None,
-    name: str | None = None, spool=None,
+    name: str | None = None, spool=None, skip: int = 0,
 ) -> Iterator[pa.RecordBatch | Problem]:
-    """One file's batches, then a ``Problem`` if it could not be read (to its end) or changes a type."""
+    """One file's batches, less its first ``skip`` rows, then a ``Problem`` if it could not be read
+    (to its end) or changes a type."""
     where = name or f"'{path}'"
     rows = 0
     try:
@@ -150,6 +197,10 @@ def file_batches(
             batches = source.batches(features, batch_size)
             for batch in keeping_types(batches, source.schema, features, {} if types is None else types, where):
                 rows += batch.num_rows
+                if rows <= skip:
+                    continue
+                if rows - batch.num_rows < skip:
+                    batch = batch.slice(skip - (rows - batch.num_rows))
                 yield batch
                 if stop is not None and stop.is_set():
                     return
