@@ -118,13 +118,16 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
 @click.option("--strict", is_flag=True, help="Stop at the first unreadable file instead of skipping it.")
 @click.option("--state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
               help="Save the watch's place in its files after each window, and continue from it when restarted.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
+              help="Serve Prometheus metrics on this port (0: any free one), at /metrics [needs streamdrift[metrics]].")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address to serve metrics on.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only drifted lines (JSON: only drifted records); no summary, no progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
 def watch_command(sources, references, window, edges, threshold, bins, columns, fmt, follow, poll_interval,
-                  give_up_after, strict, state, quiet, batch_size, threads):
+                  give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size, threads):
     """Report the drift of each window of rows of SOURCE against REF, as the data arrives.
 
     SOURCE is Parquet or Arrow IPC files, directories of part files (in name order), or
@@ -144,13 +147,13 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         raise click.UsageError("no SOURCE given and standard input is a terminal; name files or pipe data in")
     ref = load_reference(list(references), columns=split_columns(columns), edges=edges, bins=bins,
                          batch_size=batch_size, threads=threads)
-    out = Output(fmt, quiet)
+    out = Output(fmt, quiet, _metrics(metrics_host, metrics_port))
     stop = Stop()
     windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold, batch_size=batch_size,
                     threads=threads, follow=follow, poll_interval=poll_interval, give_up_after=give_up_after,
-                    state=state, on_problem=None if strict else out.problem, on_batch=out.progress.update, stop=stop)
+                    state=state, on_problem=None if strict else out.problem, on_batch=out.batch, stop=stop)
     try:
-        with Stopper(stop), closing(windows):
+        with Stopper(stop), closing(windows), out:
             for w in windows:
                 out.window(w)
             out.progress.clear()
@@ -165,19 +168,45 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
     return EXIT_DRIFT if out.drifted_windows else EXIT_OK
 
 
+def _metrics(host: str, port: int | None):
+    """The metrics server when ``--metrics-port`` is given (prometheus_client is imported only then)."""
+    if port is None:
+        return None
+    from streamdrift.watch.metrics import Metrics
+
+    metrics = Metrics(host, port)
+    click.echo(f"serving metrics on {metrics.url}", err=True)
+    return metrics
+
+
 class Output:
     """What the command prints: each window (text or JSON Lines), skipped files, progress, the summary."""
 
-    def __init__(self, fmt: str, quiet: bool):
+    def __init__(self, fmt: str, quiet: bool, metrics=None):
         self.fmt = fmt
         self.quiet = quiet
         self.progress = Progress(enabled=not quiet and sys.stderr.isatty())
+        self.metrics = metrics
         self.problems = []
         self.rows = self.windows = self.drifted_windows = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.metrics is not None:
+            self.metrics.close()
+
+    def batch(self, watcher) -> None:
+        self.progress.update(watcher)
+        if self.metrics is not None:
+            self.metrics.batch(watcher)
 
     def window(self, window) -> None:
         from streamdrift.report import drifted_line
 
+        if self.metrics is not None:
+            self.metrics.window(window)
         self.rows, self.windows = window.end_row, self.windows + 1
         self.drifted_windows += bool(window.drifted)
         self.progress.clear()
@@ -195,6 +224,8 @@ class Output:
             emit(line, flush=i == len(lines) - 1)
 
     def problem(self, problem) -> None:
+        if self.metrics is not None:
+            self.metrics.problem(problem)
         self.progress.clear()
         note = f"; its first {problem.rows} rows were read and counted" if problem.rows else ""
         click.echo(f"error: {problem.error} (skipped{note})", err=True)

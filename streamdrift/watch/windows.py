@@ -171,7 +171,7 @@ class Watcher:
         self.window = window
         self.edges = edges
         self.threshold = check_threshold(threshold)
-        self.rows = self._start = first_row
+        self.first_row = self.rows = self._start = first_row
         self.windows = first_window
         self.drifted_windows = 0
         self._filled = 0
