@@ -62,26 +62,30 @@ def watch(
     try:
         with Watcher(reference, window=window, edges=edges, bins=bins, threshold=threshold, threads=threads,
                      first_row=start.row, first_window=start.window) as watcher:
-            for item in items:
-                if isinstance(item, (Opened, Closed)):
-                    place.mark(item, watcher.rows)
-                elif isinstance(item, Problem):
-                    if on_problem is None:
-                        raise item.error
-                    on_problem(item)
-                else:
-                    for done in watcher.feed(item):
-                        yield done
-                        if place is not None:
-                            place.save(done)  # after the window is out: a crash before repeats it
-                    if on_batch is not None:
-                        on_batch(watcher)
-            last = watcher.finish()
-            if last is not None:
-                yield last
+            yield from _windows(items, watcher, place, on_problem, on_batch)
     finally:
         stop.set()  # wakes a reader waiting on standard input or a directory
         items.close()
+
+
+def _windows(items, watcher: Watcher, place, on_problem, on_batch) -> Iterator[Window]:
+    for item in items:
+        if isinstance(item, (Opened, Closed)):
+            place.mark(item, watcher.rows)
+        elif isinstance(item, Problem):
+            if on_problem is None:
+                raise item.error
+            on_problem(item)
+        else:
+            for done in watcher.feed(item):
+                yield done
+                if place is not None:
+                    place.save(done)  # after the window is out: a crash before that repeats it
+            if on_batch is not None:
+                on_batch(watcher)
+    last = watcher.finish()
+    if last is not None:
+        yield last
 
 
 def open_state(path, reference: Reference, sources, window, edges, bins, threshold) -> Checkpoint:
