@@ -7,7 +7,7 @@ prove, when they can be trusted. Files are recognised by their magic bytes, not 
 
 import math
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
