@@ -65,9 +65,11 @@ def _outcome(graded: list) -> None:
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=DEFAULT_LIMITS.timeout_s,
               show_default=True, callback=finite, help="Wall-time limit per submission, seconds (all cases).")
 @click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=DEFAULT_LIMITS.memory_mb,
-              show_default=True, help="Memory limit per submission, MB.")
-@click.option("--isolation", type=click.Choice(["fork", "spawn"]), default="fork", show_default=True,
-              help="fork: children of warm workers (fast); spawn: a fresh interpreter per submission.")
+              show_default=True,
+              help="Memory limit per submission, MB (everything it holds, through a memory cgroup; and its address space).")
+@click.option("--isolation", type=click.Choice(["fork", "spawn", "none"]), default="fork", show_default=True,
+              help="fork: children of warm workers (fast); spawn: a fresh interpreter per submission; both in a "
+                   "minimal root (bubblewrap). none: the host's file system, for trusted code only.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Text format: also show what was seen in each failed case (values, errors, printed lines).")
 def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isolation, verbose):

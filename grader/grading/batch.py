@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from grader.grading.grade import grade_code, harness_error
 from grader.grading.reasons import NOT_GRADED, REASONS
-from grader.sandbox import ForkPool
+from grader.sandbox import ForkPool, describe_isolation
 
 
 @dataclass
@@ -31,15 +31,16 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
     """Grade ``(source, code)`` pairs with ``jobs`` in parallel; results in input order.
 
     ``on_result(graded)`` is called as each finishes (in completion order), e.g. to stream
-    JSON lines. With ``isolation="fork"`` a pool of ``jobs`` workers is started and closed
-    here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
+    JSON lines. With ``isolation="fork"`` a pool of ``jobs`` workers (no more than there are
+    submissions) is started, in the background, and closed here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
     benchmark; it is left open). Extra keywords go to ``grade_code``.
     """
     items = list(submissions)
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     own_pool = isolation == "fork" and pool is None
     if own_pool:
-        pool = ForkPool(jobs)
+        pool = ForkPool(min(jobs, len(items)) or 1)
+        pool.warm(wait=False)  # the workers start while the first grade_code computes the expected values
     elif isolation != "fork":
         pool = None
     lock = threading.Lock()
@@ -77,6 +78,8 @@ def batch_summary(graded: list[Graded], wall_s: float, jobs: int, isolation: str
     Submissions the grader failed on (``harness_error``) are counted apart, out of the rates.
     """
     n = len(graded)
+    layers = next((g.result.isolation for g in graded if g.result.isolation.get("uid")),
+                  next((g.result.isolation for g in graded if g.result.isolation), {}))
     judged = [g for g in graded if g.result.graded]
     k = len(judged)
     passed = sum(g.result.passed for g in judged)
@@ -84,6 +87,7 @@ def batch_summary(graded: list[Graded], wall_s: float, jobs: int, isolation: str
     lines = [
         f"graded {n} submission{'s' if n != 1 else ''} in {wall_s:.1f} s "
         f"({n / wall_s if wall_s > 0 else 0.0:.1f}/s, jobs {jobs}, isolation {isolation})",
+        f"isolation in force: {describe_isolation(layers) if layers else 'none (nothing was run)'}",
         f"pass rate {100.0 * passed / k if k else 0.0:.1f}% ({passed}/{k}), mean score {mean:.3f}",
     ]
     if n > k:

@@ -137,10 +137,11 @@ def check_prints(stdout: str, got: dict[str, float], threshold: float,
     return reasons, details
 
 
-def _unreported(case: Case, exp: dict, timed_out: bool, died: str | None) -> CaseResult:
+def _unreported(case: Case, exp: dict, timed_out: bool, died: str | None, ended: str) -> CaseResult:
     if timed_out:
         return CaseResult(case.name, False, ["timeout"], exp, None, ["timeout: no result before the time limit"])
-    return CaseResult(case.name, False, ["crash"], exp, None, [f"crash: {died or 'the process ended early'}"])
+    code = "memory_limit" if ended == "memory_limit" else "crash"
+    return CaseResult(case.name, False, [code], exp, None, [f"{code}: {died or 'the process ended early'}"])
 
 
 def _raised(case: Case, exp: dict, event: dict, code: str | None) -> CaseResult:
@@ -191,15 +192,16 @@ def _prints(case: Case, event: dict, got: dict, output_limit: int) -> tuple[list
 
 def check_case(case: Case, expected: dict[str, float], event: dict | None, tolerance: float,
                *, timed_out: bool, died: str | None, found: list | None = None, code: str | None = None,
-               output_limit: int = DEFAULT_LIMITS.output_limit) -> CaseResult:
+               output_limit: int = DEFAULT_LIMITS.output_limit, ended: str = "crash") -> CaseResult:
     """Judge one case from its ``case`` event (None when the child never reported it).
 
     ``found`` is passed to ``diagnose`` (the mistakes already named for this submission);
-    ``code`` is the submission's source, to quote the line an exception came from.
+    ``code`` is the submission's source, to quote the line an exception came from; ``ended``
+    is the reason for a case never reported (``crash`` or ``memory_limit``).
     """
     exp = {c: json_float(v) for c, v in expected.items()}
     if event is None:
-        return _unreported(case, exp, timed_out, died)
+        return _unreported(case, exp, timed_out, died, ended)
     if event.get("error") is not None:
         return _raised(case, exp, event, code)
     problem, got = decode_result(event.get("result"))

@@ -92,6 +92,8 @@ def _ending(raw: RawRun) -> tuple[str, str]:
     """How the child ended: a reason code for unreported cases and words for the details."""
     if raw.timed_out:
         return "timeout", "timed out"
+    if raw.memory_exceeded:
+        return "memory_limit", "killed: the run's memory (all of it: heap, memfd, shm, tmpfs, pipes) exceeded its limit"
     exit_event = raw.last(protocol.EXIT)
     sig = exit_event.get("signal") if exit_event else None
     code = exit_event.get("code") if exit_event else None
@@ -121,7 +123,7 @@ def _summarise(cases: list[CaseResult], started: float, raw: RawRun | None, extr
         details=details,
         stdout=raw.stdout.decode("utf-8", "replace") if raw else "",
         stderr=raw.stderr.decode("utf-8", "replace") if raw else "",
-        isolation={k: v for k, v in (raw.first(protocol.ISOLATION) or {}).items() if k != "event"} if raw else {},
+        isolation=raw.isolation if raw else {},
         error=next((c.error for c in cases if c.error), None),
     )
 
@@ -202,7 +204,8 @@ def judge(raw: RawRun, code: str, selected, tolerance: float, output_limit: int,
         ending_words = "the process ended while running the top level: " + ending_words
     found: list = []  # the mistakes named so far, tried first on the next cases
     results = [check_case(case, expected, reported.get(case.name), float(tolerance), timed_out=ending_code == "timeout",
-                          died=ending_words, found=found, code=code, output_limit=output_limit)
+                          died=ending_words, found=found, code=code, output_limit=output_limit,
+                          ended=ending_code)
                for case, expected in selected]
     return _summarise(results, started, raw, extra)
 
@@ -224,7 +227,7 @@ def grade_code(
     ``isolation`` is ``"fork"`` (a child forked from a warm worker, the default; ``pool`` is a
     ``grader.sandbox.ForkPool``, else a shared one) or ``"spawn"`` (a fresh interpreter).
     ``timeout_s`` is the wall-time limit of the whole run (top level and every case; cases
-    not reached score ``timeout``), ``memory_mb`` its address-space limit, ``output_limit``
+    not reached score ``timeout``), ``memory_mb`` its memory limit (cgroup and address space), ``output_limit``
     the characters kept of each call's printed output. ``cases`` restricts grading to the
     named cases (default: all of them). Thread-safe. Whatever the submission does, this
     returns a result: a failure of the grader itself is the reason ``harness_error``; only

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from grader.sandbox.backend import Backend
+from grader.sandbox.backend import ISOLATIONS, Backend
 from grader.sandbox.forkserver import shared_pool
 from grader.sandbox.limits import DEFAULT_LIMITS
 from grader.sandbox.protocol import CaseData, RawRun
@@ -11,12 +11,12 @@ from grader.sandbox.spawn import SpawnBackend
 
 
 def get_backend(name: str) -> Backend:
-    """The process-wide backend called ``name`` (``spawn`` or ``fork``)."""
-    if name == "spawn":
-        return SpawnBackend()
+    """The process-wide backend for the isolation ``name`` (one of ``ISOLATIONS``)."""
+    if name in ("spawn", "none"):
+        return SpawnBackend(isolated=name == "spawn")
     if name == "fork":
         return shared_pool()
-    raise ValueError(f"isolation must be 'spawn' or 'fork', got {name!r}")
+    raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}; got {name!r}")
 
 
 def execute(job: dict, *, timeout_s: float, output_limit: int, isolation: str = "spawn", pool=None,
