@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from grader import grade_code
-from tests.grader.test_corpus import _processes_with
+from tests.grader.grading.test_corpus import _processes_with
 
 HERE = Path(__file__).parent
 SUBMISSIONS = sorted(p for p in HERE.glob("*.py") if not p.name.startswith(("test_", "__")))
