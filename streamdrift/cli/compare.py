@@ -4,6 +4,7 @@
 import click
 
 from streamdrift.cli import EXIT_DRIFT, EXIT_OK, StdoutClosed, cli, emit, split_columns, warn
+from streamdrift.cli.report import html_options, require_html
 from streamdrift.defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
 from streamdrift.defaults import BINS, THRESHOLD
 
@@ -36,7 +37,9 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding files].")
 @click.option("--no-statistics", is_flag=True,
               help="Ignore Parquet column statistics and scan for the range (two decoding passes).")
-def compare_command(reference, current, threshold, bins, columns, fmt, batch_size, threads, no_statistics):
+@html_options
+def compare_command(reference, current, threshold, bins, columns, fmt, batch_size, threads, no_statistics,
+                    html, counts):
     """Compare CURRENT with REFERENCE and report drifted features.
 
     REFERENCE and CURRENT are Parquet files, directories of Parquet part files, Arrow IPC
@@ -45,6 +48,7 @@ def compare_command(reference, current, threshold, bins, columns, fmt, batch_siz
     """
     if reference == "-" and current == "-":
         raise click.UsageError("only one of REFERENCE and CURRENT can be '-' (standard input)")
+    require_html(html)
     from streamdrift.comparison import compare
 
     report = compare(
@@ -53,7 +57,9 @@ def compare_command(reference, current, threshold, bins, columns, fmt, batch_siz
     )
     try:
         if fmt == "json":
-            for line in report.json_lines():
+            from streamdrift.html.records import json_lines
+
+            for line in json_lines(report, counts):
                 emit(line)
         else:
             for f in report:
@@ -63,6 +69,10 @@ def compare_command(reference, current, threshold, bins, columns, fmt, batch_siz
                 emit(line)
     except StdoutClosed:
         pass
+    if html is not None:
+        from streamdrift.html.drift import write_compare
+
+        write_compare(html, report, [reference, current])
     return EXIT_DRIFT if report.drifted else EXIT_OK
 
 
