@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 import _data  # noqa: E402
 
-GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader"]
+GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "html"]
 
 FULL = dict(
     kernel_n=20_000_000,  # values per side
@@ -733,8 +733,14 @@ def group_grader(sz, ctx):
     return bench_grader(grader, sz, timed, row, Skip)
 
 
+def group_html(sz, ctx):
+    from _html_bench import bench_html
+
+    return bench_html(sz, timed, row, Skip)
+
+
 GROUP_FUNCS = dict(kernel=group_kernel, threads=group_threads, compare=group_compare, rss=group_rss,
-                   evidently=group_evidently, watch=group_watch, grader=group_grader)
+                   evidently=group_evidently, watch=group_watch, grader=group_grader, html=group_html)
 
 
 # ------------------------------------------------------------------------------ report

@@ -6,9 +6,13 @@ from streamdrift.html.render import render, write_atomic
 from streamdrift.html.view import build
 
 
-def drift_html(rows: list[dict], title: str, sources: list[str], charts: Charts | None = None) -> str:
-    """The report of these JSON records (compare's, or watch's with ``"window"``) as HTML."""
-    context = build(rows, charts or Charts(), title, sources)
+def drift_html(rows: list[dict], title: str, sources: list[str], charts: Charts | None = None,
+               history: dict | None = None) -> str:
+    """The report of these JSON records (compare's, or watch's with ``"window"``) as HTML;
+    ``history`` holds a watch's timelines when ``rows`` are only its latest window."""
+    charts = charts or Charts()
+    with charts.style():
+        context = build(rows, charts, title, sources, history)
     return render("drift.html.j2", **context)
 
 

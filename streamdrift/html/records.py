@@ -47,6 +47,12 @@ def category_order(reference_counts, current_counts) -> np.ndarray:
     return np.argsort(-share, kind="stable")
 
 
+def window_records(window, counts: bool) -> list[dict]:
+    """A watch Window's JSON records (its window keys added), with the bins when ``counts``."""
+    extra = dict(window=window.index, start_row=window.start_row, end_row=window.end_row, partial=window.partial)
+    return [{**(counts_record(f) if counts else f.to_dict()), **extra} for f in window.features]
+
+
 def read_jsonl(path: str) -> list[dict]:
     """The records of a saved ``--format json`` output; a bad line is a DriftError naming it."""
     out = []

@@ -19,7 +19,9 @@ class FeatureView:
 
     record: dict
     chart: Markup | None = None
+    axis: tuple = ()  # the labels under the distribution: lowest edge, middle edge, highest edge
     timeline: Markup | None = None
+    scale: float | None = None  # the top of the timeline's KL scale
     rows: list = field(default_factory=list)  # (bin or category, reference count, current count)
     windows: list = field(default_factory=list)
     kls: list = field(default_factory=list)
@@ -42,16 +44,20 @@ class FeatureView:
         return (not self.drifted, kl is None, -(kl or 0.0))
 
 
-def build(records: list[dict], charts, title: str, sources: list[str]) -> dict:
-    """The template's context: summary numbers, features drifted first then by KL, charts."""
-    features = _group(records)
+def build(records: list[dict], charts, title: str, sources: list[str], history: dict | None = None) -> dict:
+    """The template's context: summary numbers, features drifted first then by KL, charts.
+
+    ``history`` (feature -> (windows, kls, flags)) gives the timelines of a watch whose
+    ``records`` are only the latest window's; without it they come from ``records``.
+    """
+    features = _group(records, history)
     for view in features:
         _draw(view, charts)
     features.sort(key=FeatureView.sort_key)
     drifted = sum(v.drifted for v in features)
     threshold = next((r["threshold"] for r in records if "threshold" in r), None)
-    windows = sorted({r["window"] for r in records if "window" in r})
-    latest = [r for r in records if r.get("window") == windows[-1]] if windows else []
+    windows = {w for v in features for w in v.windows}
+    latest = max((v.record for v in features if "window" in v.record), key=lambda r: r["window"], default=None)
     return dict(
         title=title,
         sources=sources,
@@ -61,14 +67,13 @@ def build(records: list[dict], charts, title: str, sources: list[str]) -> dict:
         share=drifted / len(features) if features else 0.0,
         threshold=threshold,
         windows=len(windows),
-        latest_window=windows[-1] if windows else None,
-        latest_rows=(latest[0].get("start_row"), latest[0].get("end_row")) if latest else None,
-        drifted_windows=len({r["window"] for r in records if "window" in r and r.get("drifted")}),
+        latest=latest,
+        drifted_windows=len({w for v in features for w, flag in zip(v.windows, v.flags) if flag}),
         has_counts=any(v.chart is not None for v in features),
     )
 
 
-def _group(records: list[dict]) -> list[FeatureView]:
+def _group(records: list[dict], history: dict | None) -> list[FeatureView]:
     views: dict[str, FeatureView] = {}
     for r in records:
         if r.get("kind") == "skipped":
@@ -77,10 +82,13 @@ def _group(records: list[dict]) -> list[FeatureView]:
         if view is None:
             view = views[r["feature"]] = FeatureView(record=r)
         view.record = r
-        if "window" in r:
+        if "window" in r and history is None:
             view.windows.append(r["window"])
             view.kls.append(r.get("kl"))
             view.flags.append(bool(r.get("drifted")))
+    for name, (windows, kls, flags) in (history or {}).items():
+        if name in views:
+            views[name].windows, views[name].kls, views[name].flags = windows, kls, flags
     return list(views.values())
 
 
@@ -89,15 +97,17 @@ def _draw(view: FeatureView, charts) -> None:
     ref, cur = r.get("reference_counts"), r.get("current_counts")
     if ref is not None and cur is not None:
         if "edges" in r:
-            view.chart = Markup(charts.histogram(r["edges"], ref, cur))
             e = r["edges"]
+            view.chart = Markup(charts.histogram(e, ref, cur))
+            view.axis = (e[0], e[len(e) // 2], e[-1])
             view.rows = [(f"[{e[i]!r}, {e[i + 1]!r}{']' if i == len(ref) - 1 else ')'}", ref[i], cur[i])
                          for i in range(len(ref))]
         elif "values" in r:
             view.chart = Markup(charts.categories(r["values"], ref, cur))
             view.rows = category_rows(r["values"], ref, cur)
     if len(view.windows) > 1:
-        view.timeline = Markup(charts.timeline(view.windows, view.kls, view.flags, r["threshold"]))
+        svg, view.scale = charts.timeline(view.windows, view.kls, view.flags, r["threshold"])
+        view.timeline = Markup(svg)
 
 
 def category_rows(values, ref, cur, top: int = TABLE_CATEGORIES) -> list:
