@@ -116,6 +116,32 @@ class Charts:
         return self._svg(fig), top
 
 
+    def curve(self, xs, ys) -> str:
+        """A line with dots, y from 0 to 1 (pass@k against k)."""
+        fig, ax = _frame(4.2, 1.6)
+        ax.plot(xs, ys, color=REFERENCE, lw=1.4, marker="o", ms=3)
+        ax.set_xlim(xs[0] - 0.5, xs[-1] + 0.5)
+        ax.set_ylim(0, 1.02)
+        ax.axhline(1.0, color=INK, lw=0.5, ls=":")
+        return self._svg(fig)
+
+    def bars(self, labels, values) -> str:
+        """Horizontal bars, largest first, each labelled with its name and value (failure reasons)."""
+        fig = Figure(figsize=(4.2, 0.3 + 0.24 * len(labels)))
+        FigureCanvasSVG(fig)
+        ax = fig.add_axes((0.45, 0.02, 0.5, 0.96))
+        ax.axis("off")
+        y = np.arange(len(labels))[::-1].astype(float)
+        ax.barh(y, values, height=0.6, color=DRIFT, alpha=0.8)
+        ax.set_ylim(-0.6, len(labels) - 0.4)
+        ax.set_xlim(0, max(values) * 1.15)
+        for yi, label, value in zip(y, labels, values):
+            ax.text(-0.02, yi, _short(label, 30), ha="right", va="center", transform=ax.get_yaxis_transform(),
+                    color=INK)
+            ax.text(value, yi, f" {value}", ha="left", va="center", color=INK)
+        return self._svg(fig)
+
+
 def _shares(counts) -> np.ndarray:
     c = np.asarray(counts, dtype=float)
     total = c.sum()
