@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 import _data  # noqa: E402
 
-GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "html"]
+GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "categorical", "html"]
 
 FULL = dict(
     kernel_n=20_000_000,  # values per side
@@ -55,6 +55,7 @@ FULL = dict(
     watch_parts=10,
     watch_reference_rows=1_000_000,
     grader_submissions=40,
+    categorical_rows=10_000_000,
     repeats=3,
     startup_runs=5,
 )
@@ -69,6 +70,7 @@ QUICK = dict(
     watch_parts=4,
     watch_reference_rows=20_000,
     grader_submissions=6,
+    categorical_rows=500_000,
     repeats=3,
     startup_runs=3,
 )
@@ -733,6 +735,12 @@ def group_grader(sz, ctx):
     return bench_grader(grader, sz, timed, row, Skip)
 
 
+def group_categorical(sz, ctx):
+    from _categorical_bench import bench_categorical
+
+    return bench_categorical(sz, _data.DATA_DIR, timed, row, KL_TOL)
+
+
 def group_html(sz, ctx):
     from _html_bench import bench_html
 
@@ -740,7 +748,8 @@ def group_html(sz, ctx):
 
 
 GROUP_FUNCS = dict(kernel=group_kernel, threads=group_threads, compare=group_compare, rss=group_rss,
-                   evidently=group_evidently, watch=group_watch, grader=group_grader, html=group_html)
+                   evidently=group_evidently, watch=group_watch, grader=group_grader, categorical=group_categorical,
+                   html=group_html)
 
 
 # ------------------------------------------------------------------------------ report
