@@ -32,6 +32,9 @@ def files(tmp_path_factory):
     cur = cur.append_column("gone", pa.array(nan_cur))
     ref = ref.append_column("constant", pa.array(np.full(n, 7.0)))
     cur = cur.append_column("constant", pa.array(np.full(n, 7.0)))
+    cities = np.array([f"city {i}" for i in range(29)] + ["<script>alert(3)</script>"])
+    ref = ref.append_column("city", pa.array(cities[rng.integers(0, 25, n)]))
+    cur = cur.append_column("city", pa.array(cities[rng.integers(5, 30, n)]))
     pq.write_table(ref, d / "ref.parquet")
     pq.write_table(cur, d / "cur.parquet")
     return d
@@ -76,12 +79,30 @@ def test_a_chart_and_the_exact_bins_per_feature(browser, compared):
     for section in defined:
         r = records[section["feature"]]
         assert section["distribution"] == 1 and section["timeline"] == 0
+        if r["kind"] == "categorical":
+            continue
         edges = r["edges"]
         assert len(edges) == 21 and edges == np.linspace(edges[0], edges[-1], 21).tolist()
         assert [int(b[1]) for b in section["bins"]] == r["reference_counts"]
         assert [int(b[2]) for b in section["bins"]] == r["current_counts"]
         bounds = [b[0].strip("[])").split(", ") for b in section["bins"]]
         assert [float(lo) for lo, _ in bounds] + [float(bounds[-1][1])] == edges  # repr: exact
+
+
+def test_categories_show_the_top_twenty_and_other(browser, compared):
+    out, records = compared
+    r = records["city"]
+    assert r["kind"] == "categorical" and len(r["values"]) == 30 and r["new_categories"] == 5
+    dom = json.loads(browser.open(out, TABLE).value)
+    (section,) = [s for s in dom["sections"] if s["feature"] == "city"]
+    counts = {v: (a, b) for v, a, b in zip(r["values"], r["reference_counts"], r["current_counts"])}
+    top, other = section["bins"][:20], section["bins"][20]
+    assert [(int(a), int(b)) for _, a, b in top] == [counts[name] for name, _, _ in top]
+    assert other[0] == "other (10 categories)"
+    rest = [c for name, c in counts.items() if name not in {t[0] for t in top}]
+    assert (int(other[1]), int(other[2])) == (sum(a for a, _ in rest), sum(b for _, b in rest))
+    shares = [a / r["reference_count"] + b / r["current_count"] for _, a, b in ((n, *counts[n]) for n, _, _ in top)]
+    assert shares == sorted(shares, reverse=True)
 
 
 def test_undefined_kl_shows_a_dash_and_the_reason(browser, compared):
