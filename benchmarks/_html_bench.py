@@ -30,6 +30,10 @@ class _Window:
     partial: bool
     features: list
 
+    def records(self) -> list[dict]:  # as streamdrift.watch's Window
+        extra = dict(window=self.index, start_row=self.start_row, end_row=self.end_row, partial=self.partial)
+        return [{**f.to_dict(), **extra} for f in self.features]
+
 
 def _features(rng, shift: float):
     """100 real FeatureDrift results (histograms of random data, the kernels' divergences)."""
@@ -49,7 +53,7 @@ def _features(rng, shift: float):
 def bench_html(sz, timed, row, Skip):
     try:
         from streamdrift.html.drift import drift_html
-        from streamdrift.html.records import counts_record, window_records
+        from streamdrift.html.records import counts_record, with_counts
         from streamdrift.html.watching import WatchReport
     except ImportError as exc:
         raise Skip(f"the report extra is not installed ({exc})")
@@ -82,11 +86,11 @@ def bench_html(sz, timed, row, Skip):
     jsonl = tmp / "w.jsonl"
     with open(jsonl, "w") as fh:
         for w in windows:
-            fh.writelines(json.dumps(r) + "\n" for r in window_records(w, counts=True))
+            fh.writelines(json.dumps(r) + "\n" for r in with_counts(w.records(), w.features))
     def watch_jsonl():  # what 'watch --format json' writes for the same windows
         with open(tmp / "plain.jsonl", "w") as fh:
             for w in windows:
-                fh.writelines(json.dumps(r) + "\n" for r in window_records(w, counts=False))
+                fh.writelines(json.dumps(r) + "\n" for r in w.records())
 
     t = timed({"html": watch_final, "jsonl": watch_jsonl}, repeats)
     wsize = (tmp / "w.html").stat().st_size

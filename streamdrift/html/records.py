@@ -13,11 +13,11 @@ import numpy as np
 from streamdrift.errors import DriftError
 
 
-def counts_record(feature) -> dict:
-    """``feature.to_dict()`` plus the two count vectors and their bins (a FeatureDrift)."""
-    out = feature.to_dict()
+def counts_fields(feature) -> dict:
+    """The bins (``edges`` or ``values``) and both count vectors of a FeatureDrift, if it has them."""
     if feature.reference_counts is None or feature.current_counts is None:
-        return out
+        return {}
+    out = {}
     categories = getattr(feature, "categories", None)
     if categories is not None:
         out["values"] = list(categories)
@@ -27,6 +27,16 @@ def counts_record(feature) -> dict:
     out["reference_counts"] = list(feature.reference_counts)
     out["current_counts"] = list(feature.current_counts)
     return out
+
+
+def counts_record(feature) -> dict:
+    """``feature.to_dict()`` plus its bins and both count vectors."""
+    return {**feature.to_dict(), **counts_fields(feature)}
+
+
+def with_counts(records: list[dict], features) -> list[dict]:
+    """Records (a watch window's, say) with the bins of their features added."""
+    return [{**r, **counts_fields(f)} for r, f in zip(records, features)]
 
 
 def records(report) -> list[dict]:
@@ -45,12 +55,6 @@ def category_order(reference_counts, current_counts) -> np.ndarray:
     p, q = (np.asarray(c, dtype=float) for c in (reference_counts, current_counts))
     share = p / (p.sum() or 1.0) + q / (q.sum() or 1.0)
     return np.argsort(-share, kind="stable")
-
-
-def window_records(window, counts: bool) -> list[dict]:
-    """A watch Window's JSON records (its window keys added), with the bins when ``counts``."""
-    extra = dict(window=window.index, start_row=window.start_row, end_row=window.end_row, partial=window.partial)
-    return [{**(counts_record(f) if counts else f.to_dict()), **extra} for f in window.features]
 
 
 def read_jsonl(path: str) -> list[dict]:

@@ -12,7 +12,7 @@ from array import array
 
 from streamdrift.html.charts import Charts
 from streamdrift.html.drift import drift_html
-from streamdrift.html.records import window_records
+from streamdrift.html.records import with_counts
 from streamdrift.html.render import write_atomic
 
 SLOWDOWN = 10  # rewrite no sooner than this many times the last rewrite's duration
@@ -40,7 +40,7 @@ class WatchReport:
 
     def note(self, window) -> None:
         """Keep one window's KLs and, as the latest, its records (no rewrite)."""
-        self.latest = window_records(window, counts=True)
+        self.latest = with_counts(window.records(), window.features)
         for r in self.latest:
             windows, kls, flags = self.history.setdefault(r["feature"], (array("q"), array("d"), array("b")))
             windows.append(r["window"])

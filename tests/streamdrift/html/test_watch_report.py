@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 import streamdrift
-from streamdrift.html.records import window_records
+from streamdrift.html.records import with_counts
 from streamdrift.html.watching import SLOWDOWN, WatchReport
 from tests.streamdrift.html.conftest import TABLE, assert_clean, shown
 
@@ -23,6 +23,10 @@ class Window:  # the fields of a watch window that the report reads
     end_row: int
     partial: bool
     features: list
+
+    def records(self) -> list[dict]:  # as streamdrift.watch's Window
+        extra = dict(window=self.index, start_row=self.start_row, end_row=self.end_row, partial=self.partial)
+        return [{**f.to_dict(), **extra} for f in self.features]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +60,7 @@ def test_timelines_and_latest_bins_match_the_records(browser, windows, tmp_path)
     page = browser.open(out, TABLE)
     assert_clean(page)
     dom = json.loads(page.value)
-    latest = {r["feature"]: r for r in window_records(windows[-1], counts=True)}
+    latest = {r["feature"]: r for r in with_counts(windows[-1].records(), windows[-1].features)}
     assert {r["feature"] for r in dom["rows"]} == set(latest)
     for row in dom["rows"]:
         r = latest[row["feature"]]
