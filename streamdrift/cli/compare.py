@@ -3,10 +3,9 @@
 
 import click
 
-from streamdrift.cli import EXIT_DRIFT, EXIT_OK, StdoutClosed, cli, emit, split_columns, warn
+from streamdrift.cli import StdoutClosed, cli, emit, split_columns, warn
 from streamdrift.cli.report import html_options, require_html
-from streamdrift.defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
-from streamdrift.defaults import BINS, MAX_CATEGORIES, THRESHOLD
+from streamdrift.defaults import BATCH_SIZE, BINS, MAX_CATEGORIES, THRESHOLD
 
 
 def format_options(f):
@@ -43,7 +42,7 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
               help="A categorical feature with more distinct values has no KL (null, with a reason); bounds memory.")
 @format_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on standard error (text format).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time; bounds memory.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding files].")
 @click.option("--no-statistics", is_flag=True,
@@ -92,7 +91,7 @@ def compare_command(reference, current, threshold, bins, columns, categorical, m
         from streamdrift.html.drift import write_compare
 
         write_compare(html, report, [reference, current])
-    return EXIT_DRIFT if report.drifted else EXIT_OK
+    return report.exit_code
 
 
 def skipped_line(skipped) -> str:
