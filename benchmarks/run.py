@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 import _data  # noqa: E402
 
-GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "categorical"]
+GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "categorical", "html"]
 
 FULL = dict(
     kernel_n=20_000_000,  # values per side
@@ -741,8 +741,15 @@ def group_categorical(sz, ctx):
     return bench_categorical(sz, _data.DATA_DIR, timed, row, KL_TOL)
 
 
+def group_html(sz, ctx):
+    from _html_bench import bench_html
+
+    return bench_html(sz, timed, row, Skip)
+
+
 GROUP_FUNCS = dict(kernel=group_kernel, threads=group_threads, compare=group_compare, rss=group_rss,
-                   evidently=group_evidently, watch=group_watch, grader=group_grader, categorical=group_categorical)
+                   evidently=group_evidently, watch=group_watch, grader=group_grader, categorical=group_categorical,
+                   html=group_html)
 
 
 # ------------------------------------------------------------------------------ report
