@@ -8,7 +8,7 @@ import pytest
 
 from tests.browser import blank
 from tests.grader.runner_fixtures import fake_api
-from tests.grader.test_runner_cli import grader_cli
+from tests.grader.cli.test_runner_cli import grader_cli
 from tests.streamdrift.html.conftest import assert_clean
 
 HOSTILE_TEXT = "<script>alert(1)</script> and <img src=x onerror=alert(2)>"
