@@ -15,6 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from _harness import Row, timed
+
 ROOT = Path(__file__).resolve().parents[1]
 
 _RIGHT_NUMPY = '''
@@ -116,7 +118,7 @@ def corpus(n: int) -> list[tuple[str, str]]:
     return [items[i % len(items)] for i in range(n)]
 
 
-def bench_grader(grader, sz, timed, row, Skip):
+def bench_grader(grader, sz) -> list[Row]:
     from grader.batch import ForkPool
 
     n = sz["grader_submissions"]
@@ -142,21 +144,21 @@ def bench_grader(grader, sz, timed, row, Skip):
         t = timed(fns, max(1, sz["repeats"] - 1), warmup=False)
     finally:
         pool.close()
-    fork, spawn = t["fork"]["result"], t["spawn"]["result"]
+    fork, spawn = t["fork"].result, t["spawn"].result
     verdicts_fork = [(r.passed, round(r.score, 9), sorted(r.reasons)) for r in fork]
     verdicts_spawn = [(r.passed, round(r.score, 9), sorted(r.reasons)) for r in spawn]
     for (name, _), a, b in zip(subs, verdicts_fork, verdicts_spawn):
         assert a == b, f"grader verdicts differ between fork and spawn for {name}: {a} vs {b}"
     right = [r.passed for (name, _), r in zip(subs, fork) if name.startswith(("right_", "corpus/ok_"))]
     assert right and all(right), "a right submission did not pass"
-    rate_fork = n / t["fork"]["best"]
-    rate_spawn = n / t["spawn"]["best"]
+    rate_fork = n / t["fork"].best
+    rate_spawn = n / t["spawn"].best
     s = rate_fork / rate_spawn
     passed = sum(r.passed for r in fork)
-    rows = [row("grader", f"grade_code throughput, {n} submissions ({passed} pass), {jobs} jobs, same limits",
-                rate_fork, "subs/s", "fresh `python` per submission (isolation='spawn')", rate_spawn, s,
-                f"{s:.1f}x more", ">= 5x", s >= 5.0,
-                samples={k: v["samples"] for k, v in t.items()})]
+    rows = [Row(group="grader", case=f"grade_code throughput, {n} submissions ({passed} pass), {jobs} jobs, same limits",
+                value=rate_fork, unit="subs/s", baseline_name="fresh `python` per submission (isolation='spawn')",
+                baseline=rate_spawn, ratio=s, ratio_text=f"{s:.1f}x more", target=">= 5x", ok=s >= 5.0,
+                extra={"samples": {k: v.samples for k, v in t.items()}})]
     gold = ROOT / "tests" / "grader" / "corpus" / "gold_detect_drift.py"
     if gold.exists() and not sz.get("quick"):
         # The gold check imports streamdrift (numba kernels) inside the sandbox: info only.
@@ -169,8 +171,9 @@ def bench_grader(grader, sz, timed, row, Skip):
                 r = grader.grade_code(code, isolation=isolation, pool=one_pool if isolation == "fork" else None, **limits)
                 res[isolation] = (time.perf_counter() - t0, r.passed, r.reasons)
         (tf, pf, rf), (ts, ps, rs) = res["fork"], res["spawn"]
-        rows.append(row("grader", "  gold check (tests/grader/corpus/gold_detect_drift.py, imports streamdrift), "
-                        f"seconds per submission; fork {'passed' if pf else rf}, spawn {'passed' if ps else rs}",
-                        tf, "s", "spawn", ts, ts / tf, f"{ts / tf:.1f}x slower in spawn",
+        rows.append(Row(group="grader", case="  gold check (tests/grader/corpus/gold_detect_drift.py, imports "
+                        f"streamdrift), seconds per submission; fork {'passed' if pf else rf}, "
+                        f"spawn {'passed' if ps else rs}", value=tf, unit="s", baseline_name="spawn", baseline=ts,
+                        ratio=ts / tf, ratio_text=f"{ts / tf:.1f}x slower in spawn",
                         note=f"timeout limit {limits['timeout_s']:g} s"))
     return rows
