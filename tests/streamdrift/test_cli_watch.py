@@ -346,7 +346,9 @@ def test_sigint_while_waiting_on_stdin_reports_what_arrived(data):
     """A producer that pauses: the rows that arrived are reported, then exit 130."""
     proc = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), "-", "-w", "500", "--format", "json"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-    table = pq.read_table(data["paths"][0])
+    # One 700-row batch: the first window is printed after the whole batch is counted, so the
+    # SIGINT below cannot overtake a batch still waiting to be counted.
+    table = pq.read_table(data["paths"][0]).combine_chunks()
     sink = pa.BufferOutputStream()
     writer = pa.ipc.new_stream(sink, table.schema)
     writer.write_table(table)  # 700 rows: one full window, 200 rows pending; no end of stream
@@ -392,9 +394,21 @@ def test_stopping_watch_blocked_on_a_stalled_standard_input(data, tmp_path, fmt,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     producer.stdout.close()
     try:
-        time.sleep(2.5)
+        # Wait for the event, not a time: the 3 windows of the stream's rows printed (ipc), or the
+        # spool of standard input created (Parquet needs all of it); then the reader is blocked.
+        out = b""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if fmt == "ipc" and out.count(b"window ") < 3:
+                out += watch.stdout.readline()
+                continue
+            if fmt == "ipc" or list(spool.iterdir()):
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)  # let the reader thread block in its read
         watch.send_signal(sig)
-        out, err = watch.communicate(timeout=30)
+        rest, err = watch.communicate(timeout=30)
+        out += rest
     finally:
         producer.kill()
         producer.wait()
