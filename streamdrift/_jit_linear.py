@@ -85,57 +85,50 @@ def _packed_block(x, lo, hi, step, inv, lastf):
 
 
 @njit(nogil=True, cache=True)
-def _unpack(fields, w0, w1, w2):
-    for j in range(8):
-        shift = np.uint64(8 * j)
-        fields[j] += np.int64((w0 >> shift) & np.uint64(255))
-        fields[8 + j] += np.int64((w1 >> shift) & np.uint64(255))
-        fields[16 + j] += np.int64((w2 >> shift) & np.uint64(255))
-
-
-@njit(nogil=True, cache=True)
 def fill_linear(values, edges, counts, step, inv):
     """Count contiguous float64 ``values`` into ``counts``, for a ``linear_plan`` ``(step, inv)`` of ``edges``.
 
     Same contract as ``fill_compare_float64``: returns ``(valid, missing, below, above, at_lo, at_hi)``.
     """
-    return _fill(values, edges, counts, step, inv, False)
+    bins = edges.size - 1
+    fields = np.zeros(24, np.int64)
+    tallies = np.zeros(3, np.int64)  # v == lo, v == hi, v > hi
+    for start in range(0, values.size, PACK):
+        _count_block(values[start : start + PACK], edges, step, inv, fields, tallies)
+    return _finish(values, counts, fields, bins, tallies)
 
 
 @njit(nogil=True, cache=True)
 def fill_linear_cast(values, edges, counts, step, inv):
     """``fill_linear`` for any other dtype: each block is converted to float64 first."""
-    return _fill(values, edges, counts, step, inv, True)
-
-
-@njit(nogil=True, cache=True)
-def _fill(values, edges, counts, step, inv, cast):
     bins = edges.size - 1
-    lo = edges[0]
-    hi = edges[bins]
-    lastf = np.float64(bins - 1)
     fields = np.zeros(24, np.int64)
+    tallies = np.zeros(3, np.int64)
     buf = np.empty(PACK, np.float64)
-    at_lo = 0
-    at_hi = 0
-    gt = 0
     for start in range(0, values.size, PACK):
-        end = min(start + PACK, values.size)
-        if cast:
-            for i in range(start, end):
-                buf[i - start] = np.float64(values[i])
-            w0, w1, w2, a, b, c = _packed_block(buf[: end - start], lo, hi, step, inv, lastf)
-        else:
-            w0, w1, w2, a, b, c = _packed_block(values[start:end], lo, hi, step, inv, lastf)
-        _unpack(fields, w0, w1, w2)
-        at_lo += a
-        at_hi += b
-        gt += c
-    return _finish(values, counts, fields, bins, at_lo, at_hi, gt)
+        n = min(PACK, values.size - start)
+        for i in range(n):
+            buf[i] = np.float64(values[start + i])
+        _count_block(buf[:n], edges, step, inv, fields, tallies)
+    return _finish(values, counts, fields, bins, tallies)
 
 
 @njit(nogil=True, cache=True)
-def _finish(values, counts, fields, bins, at_lo, at_hi, gt):
+def _count_block(block, edges, step, inv, fields, tallies):
+    bins = edges.size - 1
+    w0, w1, w2, at_lo, at_hi, gt = _packed_block(block, edges[0], edges[bins], step, inv, np.float64(bins - 1))
+    for j in range(8):
+        shift = np.uint64(8 * j)
+        fields[j] += np.int64((w0 >> shift) & np.uint64(255))
+        fields[8 + j] += np.int64((w1 >> shift) & np.uint64(255))
+        fields[16 + j] += np.int64((w2 >> shift) & np.uint64(255))
+    tallies[0] += at_lo
+    tallies[1] += at_hi
+    tallies[2] += gt
+
+
+@njit(nogil=True, cache=True)
+def _finish(values, counts, fields, bins, tallies):
     """Fields into counts (below into the first bin, past the last edge into the last); the tallies."""
     valid = 0
     for j in range(bins + 2):
@@ -144,8 +137,8 @@ def _finish(values, counts, fields, bins, at_lo, at_hi, gt):
     for j in range(bins):
         counts[j] += fields[j + 1]
     counts[bins - 1] += fields[bins + 1]
-    above = gt
-    if gt > 0:  # v > hi counted +inf too
+    at_lo, at_hi, above = tallies[0], tallies[1], tallies[2]
+    if above > 0:  # v > hi counted +inf too
         for i in range(values.size):
             above -= np.float64(values[i]) == np.inf
     return valid, values.size - valid, fields[0], above, at_lo, at_hi
