@@ -388,18 +388,30 @@ def open_source(obj, role: str) -> Source:
 
 
 def _pandas_table(df) -> pa.Table:
-    arrays, names = [], []
-    for name in df.columns:
-        series = df[name]
-        try:
-            arrays.append(pa.array(series, from_pandas=True))
+    return pa.Table.from_arrays([_pandas_column(df[name]) for name in df.columns], names=[str(n) for n in df.columns])
+
+
+def _pandas_column(series):
+    """One pandas column as Arrow, without copying numpy-backed numbers or Arrow-backed columns."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu" and dtype.isnative and dtype.itemsize <= 8:
+        # Arrow wraps the same memory: no copy, and no NaN-to-null pass (NaN is missing all the same).
+        return pa.array(series.to_numpy(copy=False))
+    arrow_backed = getattr(series.array, "_pa_array", None)  # pd.ArrowDtype: its own Arrow chunks
+    if isinstance(arrow_backed, pa.ChunkedArray):
+        return arrow_backed
+    data, mask = getattr(series.array, "_data", None), getattr(series.array, "_mask", None)
+    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.dtype.kind in "fiu":
+        # a nullable dtype (Float64, Int64, ...): its values as they are when none is missing,
+        # else one copy with NaN where they are (compared as float64 all the same)
+        return pa.array(data if not mask.any() else series.to_numpy(dtype=np.float64, na_value=np.nan))
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        try:  # e.g. a Sparse column: its dense values
+            return pa.array(series.to_numpy(), from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError):
-            try:  # e.g. a Sparse column: its dense values
-                arrays.append(pa.array(series.to_numpy(), from_pandas=True))
-            except (pa.ArrowException, TypeError, ValueError):
-                arrays.append(pa.array(series.astype(str)))
-        names.append(str(name))
-    return pa.Table.from_arrays(arrays, names=names)
+            return pa.array(series.astype(str))
 
 
 def _mapping_table(mapping: Mapping, role: str) -> pa.Table:
