@@ -221,6 +221,31 @@ def test_constant_column_lands_in_the_last_bin():
         np.testing.assert_array_equal(counts, np.histogram(values, bins=edges)[0])
 
 
+# ---------------------------------------------------------------------------- the two paths
+
+
+@settings(max_examples=sds.examples(150))
+@given(sds.feature_pairs(), sds.bins_st)
+def test_numpy_path_and_jit_path_give_identical_states(pair, bins):
+    """Small inputs skip numba; whatever the path, ranges, counts and tallies are the same, bit for bit."""
+    def states(small):
+        saved, _kernels.SMALL = _kernels.SMALL, small
+        try:
+            ranges = [Range().update(side) for side in pair]
+            both = ranges[0] + ranges[1]
+            if both.empty or range_problem(both.lo, both.hi, bins) is not None:
+                return ranges, None
+            hists = [Histogram.for_range(both.lo, both.hi, bins).update(side) for side in pair]
+            return ranges, hists
+        finally:
+            _kernels.SMALL = saved
+
+    (r_np, h_np), (r_jit, h_jit) = states(1 << 62), states(0)
+    assert [(r.lo, r.hi, r.count, r.missing) for r in r_np] == [(r.lo, r.hi, r.count, r.missing) for r in r_jit]
+    assert [np.signbit(r.lo) for r in r_np] == [np.signbit(r.lo) for r in r_jit]
+    assert h_np == h_jit  # edges, counts and every tally
+
+
 # ---------------------------------------------------------------------------- the arithmetic fill
 
 
