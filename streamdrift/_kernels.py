@@ -58,26 +58,6 @@ def _jit():
     return _jit_modules
 
 
-def load_jit(dtypes=("float64", "float32", "int64", "uint8")) -> None:
-    """Import the numba kernels and load (or compile) their code for ``dtypes``, ahead of use.
-
-    For processes that fork workers (the grader): the children inherit kernels ready to run.
-    """
-    exact, linear = _jit()
-    edges = np.linspace(0.0, 1.0, 21)
-    wide = np.linspace(0.0, 1.0, COMPARISON_MAX_BINS + 2)
-    step, inv = linear.linear_plan(edges)
-    for name in dtypes:
-        values = np.zeros(3, dtype=name)
-        value_range(np.zeros(SMALL, dtype=name))
-        counts = np.zeros(20, np.int64)
-        fill = linear.fill_linear if values.dtype == np.float64 else linear.fill_linear_cast
-        fill(values, edges, counts, step, inv)
-        compare = exact.fill_compare_float64 if values.dtype == np.float64 else exact.fill_compare_cast
-        compare(values, edges, counts)
-        exact.fill_search(values, wide, np.zeros(wide.size - 1, np.int64))
-
-
 def value_range(values: np.ndarray) -> ValueRange:
     """The finite min/max of a 1-D integer or float array, and its valid and missing counts."""
     if values.size < SMALL:
