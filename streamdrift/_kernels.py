@@ -15,6 +15,12 @@ import numpy as np
 SMALL = 4096
 """Below this many values, the numpy path; at or above, the numba kernels."""
 
+SMALL_CALLS = 256
+"""After this many small inputs the numba kernels take them too: importing numba (once) is
+then cheaper than numpy's per-call overhead (many small batches, many small part files)."""
+
+_small_calls = 0
+
 COMPARISON_MAX_BINS = 48
 """Up to this many bins, counting by comparison with every edge beats a per-value search."""
 
@@ -49,18 +55,19 @@ _jit_modules = None
 
 def _jit():
     """The numba kernel modules, imported on first use."""
-    global _jit_modules
+    global _jit_modules, _small_calls
     if _jit_modules is None:
         from streamdrift import _jit as exact
         from streamdrift import _jit_linear as linear
 
         _jit_modules = exact, linear
+        _small_calls = SMALL_CALLS  # loaded anyway: small inputs take the kernels from now on
     return _jit_modules
 
 
 def value_range(values: np.ndarray) -> ValueRange:
     """The finite min/max of a 1-D integer or float array, and its valid and missing counts."""
-    if values.size < SMALL:
+    if _small(values):
         return ValueRange(*_numpy_range(values))
     exact, _ = _jit()
     values = np.ascontiguousarray(values)
@@ -76,7 +83,7 @@ def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray) ->
 
     Values outside the edges are counted into the end bins (and as below/above).
     """
-    if values.size < SMALL and _ordered(edges):
+    if _small(values) and _ordered(edges):
         return FillCounts(*_numpy_fill(values, edges, counts))
     exact, linear = _jit()
     values = np.ascontiguousarray(values)
@@ -91,6 +98,15 @@ def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray) ->
 
 
 # ------------------------------------------------------------------- the numpy path
+
+
+def _small(values: np.ndarray) -> bool:
+    """True for an input that takes the numpy path: small, and the numba kernels not needed yet."""
+    global _small_calls
+    if values.size >= SMALL or _small_calls >= SMALL_CALLS:
+        return False
+    _small_calls += 1
+    return True
 
 
 def _ordered(edges: np.ndarray) -> bool:

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from streamdrift.convert import column_values, holds_numbers, is_numeric
 from streamdrift.errors import DriftError
-from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source, open_source
+from streamdrift.io import DEFAULT_BATCH_SIZE, READ_AHEAD_BYTES, Background, FileSource, Source, open_source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
 from streamdrift.stats import BINS, EPS, THRESHOLD, binnable_edges
@@ -147,7 +147,7 @@ class Counter:
         """``update`` every state with its column of every batch of ``source``."""
         names = list(states)
         batches = source.batches(names, batch_size)
-        reader = Background(batches) if isinstance(source, FileSource) else None
+        reader = Background(batches, depth=64, max_bytes=READ_AHEAD_BYTES) if isinstance(source, FileSource) else None
 
         def update(name, column):
             state = states[name]

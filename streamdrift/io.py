@@ -142,12 +142,44 @@ class FileSource(Source):
             raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
     def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+        """Every file's batches, in file order; many small Parquet files of one schema are
+        scanned as one ``pyarrow.dataset`` instead (its own read-ahead across files and
+        threads), and then the order of batches is not the files' order."""
         try:
+            if self._small_parquet_parts(columns):
+                for path, schema in zip(self.paths, self._schemas):
+                    check_columns(schema, columns, f"'{path}'")
+                yield from self._dataset_batches(columns, batch_size)
+                return
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
                 check_columns(schema, columns, f"'{path}'")
                 yield from read_file(path, fmt, columns, batch_size, self._footers.get(path))
         except DriftError as exc:
             raise self._renamed(exc) from None
+
+    def _small_parquet_parts(self, columns) -> bool:
+        """Several Parquet files, small on average, with the same types for ``columns``."""
+        if len(self.paths) < 2 or any(f != PARQUET for f in self._formats):
+            return False
+        if sum(self._footers[p].serialized_size + _data_bytes(self._footers[p]) for p in self.paths) > \
+                SMALL_PART_BYTES * len(self.paths):
+            return False
+        first = self._schemas[0]
+        return all(
+            s.get_field_index(c) >= 0 and first.get_field_index(c) >= 0 and s.field(c).type == first.field(c).type
+            for s in self._schemas for c in columns
+        )
+
+    def _dataset_batches(self, columns, batch_size):
+        import pyarrow.dataset as ds
+
+        schema = pa.schema([self.schema.field(c) for c in columns])
+        try:
+            dataset = ds.dataset([str(p) for p in self.paths], schema=schema, format="parquet")
+            yield from dataset.to_batches(columns=columns, batch_size=batch_size, batch_readahead=4,
+                                          fragment_readahead=8)
+        except (pa.ArrowException, OSError) as exc:
+            raise DriftError(f"cannot read {self.name}: {_one_line(exc)}") from exc
 
     def statistics_range(self, column):
         lo, hi = math.inf, -math.inf
@@ -164,6 +196,14 @@ class FileSource(Source):
         if self._cleanup:
             shutil.rmtree(self._cleanup, ignore_errors=True)
             self._cleanup = None
+
+
+SMALL_PART_BYTES = 8 << 20
+"""Part files up to this size on average are read as one dataset (see ``FileSource.batches``)."""
+
+
+def _data_bytes(meta: pq.FileMetaData) -> int:
+    return sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
 
 
 def file_format(path: Path) -> str:
@@ -272,7 +312,7 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     t = schema.field(idx).type
     if not (pa.types.is_signed_integer(t) or pa.types.is_boolean(t) or t in (pa.float32(), pa.float64())):
         return None
-    col = next((j for j in range(meta.num_columns) if meta.schema.column(j).path == column), None)
+    col = _leaf_index(meta, idx, column)
     if col is None:
         return None
     lo, hi = math.inf, -math.inf
@@ -293,17 +333,35 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     return (lo, hi) if lo <= hi else None
 
 
-class Background:
-    """Iterates ``items`` on a daemon thread, ``depth`` ahead, so reading overlaps counting.
+def _leaf_index(meta: pq.FileMetaData, field_index: int, column: str) -> int | None:
+    """The Parquet leaf column of a top-level field: the field's own index in a flat schema."""
+    if field_index < meta.num_columns and meta.schema.column(field_index).path == column:
+        return field_index
+    return next((j for j in range(meta.num_columns) if meta.schema.column(j).path == column), None)
 
+
+READ_AHEAD_BYTES = 64 << 20
+"""Decoded data the reader thread may hold ahead of the counting: a bound in bytes, not batches."""
+
+
+class Background:
+    """Iterates ``items`` on a daemon thread ahead of the consumer, so reading overlaps counting.
+
+    The reader stays at most ``depth`` items ahead, and, with ``max_bytes``, holds at most that
+    many bytes of items not yet consumed (``nbytes`` of a record batch; one item always fits),
+    so the next row groups are decoded while this one is counted, in bounded memory.
     Waiting for the next item can be interrupted by a signal in the main thread; ``close``
     never waits on a reader blocked in ``read`` (standard input), it only asks it to stop.
     """
 
-    def __init__(self, items: Iterable, depth: int = 2, stop: threading.Event | None = None):
+    def __init__(self, items: Iterable, depth: int = 2, stop: threading.Event | None = None,
+                 max_bytes: int | None = None):
         self._q: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = stop or threading.Event()
         self._done = object()
+        self._max_bytes = max_bytes
+        self._held = 0  # bytes queued and not yet consumed
+        self._room = threading.Condition()
         self._thread = threading.Thread(target=self._run, args=(iter(items),), name="streamdrift-read", daemon=True)
         self._thread.start()
 
@@ -321,9 +379,14 @@ class Background:
                 close()
 
     def _put(self, entry) -> bool:
+        size = getattr(entry[0], "nbytes", 0) if self._max_bytes else 0
+        with self._room:
+            while self._held and self._held + size > self._max_bytes and not self._stop.is_set():
+                self._room.wait(0.1)
+            self._held += size
         while not self._stop.is_set():
             try:
-                self._q.put(entry, timeout=0.1)
+                self._q.put((*entry, size), timeout=0.1)
                 return True
             except queue.Full:
                 continue
@@ -331,7 +394,11 @@ class Background:
 
     def __iter__(self):
         while True:
-            item, exc = self._q.get()
+            item, exc, size = self._q.get()
+            if size:
+                with self._room:
+                    self._held -= size
+                    self._room.notify()
             if exc is not None:
                 raise exc
             if item is self._done:

@@ -25,10 +25,10 @@ KL_TOL = 1e-12
 @pytest.fixture(autouse=True, scope="module", params=["jit", "numpy"])
 def kernel_path(request):
     """All inputs through the numba kernels (``SMALL = 0``), or all through the numpy path."""
-    saved = _kernels.SMALL
-    _kernels.SMALL = 0 if request.param == "jit" else 1 << 62
+    saved = _kernels.SMALL, _kernels.SMALL_CALLS
+    _kernels.SMALL, _kernels.SMALL_CALLS = (0, 0) if request.param == "jit" else (1 << 62, 1 << 62)
     yield request.param
-    _kernels.SMALL = saved
+    _kernels.SMALL, _kernels.SMALL_CALLS = saved
 
 
 def kernel_feature(ref, cur, bins=20):
@@ -228,8 +228,9 @@ def test_constant_column_lands_in_the_last_bin():
 @given(sds.feature_pairs(), sds.bins_st)
 def test_numpy_path_and_jit_path_give_identical_states(pair, bins):
     """Small inputs skip numba; whatever the path, ranges, counts and tallies are the same, bit for bit."""
-    def states(small):
-        saved, _kernels.SMALL = _kernels.SMALL, small
+    def states(limit):
+        saved = _kernels.SMALL, _kernels.SMALL_CALLS
+        _kernels.SMALL = _kernels.SMALL_CALLS = limit
         try:
             ranges = [Range().update(side) for side in pair]
             both = ranges[0] + ranges[1]
@@ -238,7 +239,7 @@ def test_numpy_path_and_jit_path_give_identical_states(pair, bins):
             hists = [Histogram.for_range(both.lo, both.hi, bins).update(side) for side in pair]
             return ranges, hists
         finally:
-            _kernels.SMALL = saved
+            _kernels.SMALL, _kernels.SMALL_CALLS = saved
 
     (r_np, h_np), (r_jit, h_jit) = states(1 << 62), states(0)
     assert [(r.lo, r.hi, r.count, r.missing) for r in r_np] == [(r.lo, r.hi, r.count, r.missing) for r in r_jit]
@@ -395,3 +396,23 @@ def test_spec_golden_values():
     assert kernel_feature(old["height"], new["height"])["stats"].kl == 0.0
     drifted = [n for n in old if kernel_feature(old[n], new[n])["stats"].kl > 0.1]
     assert drifted == ["age", "income"]
+
+
+def test_a_small_comparison_does_not_import_numba(tmp_path):
+    """Start-up: two 100-row files compared through the CLI, and numba never imported."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(5)
+    for name in ("a", "b"):
+        pq.write_table(pa.table({"x": rng.normal(0, 1, 100), "n": rng.integers(0, 9, 100)}), tmp_path / f"{name}.parquet")
+    code = ("import sys; from streamdrift.cli import main\n"
+            "sys.argv = ['streamdrift', 'compare', sys.argv[1], sys.argv[2]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('numba' in sys.modules, 'pyarrow.compute' in sys.modules, 'pandas' in sys.modules, file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.stderr.strip().splitlines()[-1] == "False False False", r.stderr
