@@ -2,8 +2,9 @@
 
 Large inputs go to the numba kernels (``_jit``: range, and the exact fills by comparison or
 search; ``_jit_linear``: the arithmetic fill), imported on first use. Inputs of fewer than
-``SMALL`` values take plain numpy instead, so that a small comparison never pays for
-importing numba and its first dispatch (about half a second). Both paths give identical
+``SMALL`` values take plain numpy instead, up to a budget of calls and values, so that a
+small or medium comparison never pays for importing numba and its first dispatch (about
+half a second); past the budget numba is cheaper, and takes every input. Both paths give identical
 results (tests/streamdrift/test_kernels.py checks them against each other on the same
 hypothesis data): the range is an exact min/max, the counts are integers by numpy's rule.
 """
@@ -12,14 +13,16 @@ from typing import NamedTuple
 
 import numpy as np
 
-SMALL = 4096
-"""Below this many values, the numpy path; at or above, the numba kernels."""
+SMALL = 1 << 20
+"""Inputs of fewer values may take the numpy path (while its budget lasts)."""
 
 SMALL_CALLS = 256
-"""After this many small inputs the numba kernels take them too: importing numba (once) is
-then cheaper than numpy's per-call overhead (many small batches, many small part files)."""
+SMALL_VALUES = 8_000_000
+"""The numpy path's budget in inputs and values: past it, the numba kernels (imported then,
+once, for about half a second) are cheaper than numpy's per-call and per-value cost."""
 
 _small_calls = 0
+_small_values = 0
 
 COMPARISON_MAX_BINS = 48
 """Up to this many bins, counting by comparison with every edge beats a per-value search."""
@@ -102,10 +105,11 @@ def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray) ->
 
 def _small(values: np.ndarray) -> bool:
     """True for an input that takes the numpy path: small, and the numba kernels not needed yet."""
-    global _small_calls
-    if values.size >= SMALL or _small_calls >= SMALL_CALLS:
+    global _small_calls, _small_values
+    if values.size >= SMALL or _small_calls >= SMALL_CALLS or _small_values + values.size > SMALL_VALUES:
         return False
     _small_calls += 1
+    _small_values += values.size
     return True
 
 

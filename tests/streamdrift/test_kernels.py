@@ -25,10 +25,11 @@ KL_TOL = 1e-12
 @pytest.fixture(autouse=True, scope="module", params=["jit", "numpy"])
 def kernel_path(request):
     """All inputs through the numba kernels (``SMALL = 0``), or all through the numpy path."""
-    saved = _kernels.SMALL, _kernels.SMALL_CALLS
-    _kernels.SMALL, _kernels.SMALL_CALLS = (0, 0) if request.param == "jit" else (1 << 62, 1 << 62)
+    saved = _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES
+    limit = 0 if request.param == "jit" else 1 << 62
+    _kernels.SMALL = _kernels.SMALL_CALLS = _kernels.SMALL_VALUES = limit
     yield request.param
-    _kernels.SMALL, _kernels.SMALL_CALLS = saved
+    _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES = saved
 
 
 def kernel_feature(ref, cur, bins=20):
@@ -229,8 +230,8 @@ def test_constant_column_lands_in_the_last_bin():
 def test_numpy_path_and_jit_path_give_identical_states(pair, bins):
     """Small inputs skip numba; whatever the path, ranges, counts and tallies are the same, bit for bit."""
     def states(limit):
-        saved = _kernels.SMALL, _kernels.SMALL_CALLS
-        _kernels.SMALL = _kernels.SMALL_CALLS = limit
+        saved = _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES
+        _kernels.SMALL = _kernels.SMALL_CALLS = _kernels.SMALL_VALUES = limit
         try:
             ranges = [Range().update(side) for side in pair]
             both = ranges[0] + ranges[1]
@@ -239,7 +240,7 @@ def test_numpy_path_and_jit_path_give_identical_states(pair, bins):
             hists = [Histogram.for_range(both.lo, both.hi, bins).update(side) for side in pair]
             return ranges, hists
         finally:
-            _kernels.SMALL, _kernels.SMALL_CALLS = saved
+            _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES = saved
 
     (r_np, h_np), (r_jit, h_jit) = states(1 << 62), states(0)
     assert [(r.lo, r.hi, r.count, r.missing) for r in r_np] == [(r.lo, r.hi, r.count, r.missing) for r in r_jit]
