@@ -24,7 +24,7 @@ from _harness import HERE, Row, Timing, child_env, ratio_row
 ORDER = 50
 SIZES = {"full": {"rows": 1_000_000}, "quick": {"rows": 100_000}}
 ENV = HERE / ".evenv"
-CHILD = Path(__file__).with_name("_evidently_child.py")
+CHILD = HERE / "_evidently_child.py"  # not beside this file: there "import evidently" would find it
 
 
 def side_python() -> Path:
