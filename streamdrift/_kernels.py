@@ -16,8 +16,8 @@ import numpy as np
 SMALL = 1 << 20
 """Inputs of fewer values may take the numpy path (while its budget lasts)."""
 
-SMALL_CALLS = 256
-SMALL_VALUES = 8_000_000
+SMALL_CALLS = 20_000
+SMALL_VALUES = 16_000_000
 """The numpy path's budget in inputs and values: past it, the numba kernels (imported then,
 once, for about half a second) are cheaper than numpy's per-call and per-value cost."""
 
