@@ -149,7 +149,7 @@ class FileSource(Source):
         try:
             if self._small_parquet_parts(columns):
                 for path, schema in zip(self.paths, self._schemas):
-                    check_columns(schema, columns, f"'{path}'")
+                    check_columns(schema, columns, f"'{path}'", accept=self.accept)
                 yield from self._dataset_batches(columns, batch_size)
                 return
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
@@ -160,7 +160,8 @@ class FileSource(Source):
             raise self._renamed(exc) from None
 
     def _small_parquet_parts(self, columns) -> bool:
-        """Several Parquet files, small on average, with the same types for ``columns``."""
+        """Several Parquet files, small on average, with the same numeric types for ``columns``
+        (string columns are read as dictionaries, file by file)."""
         if len(self.paths) < 2 or any(f != PARQUET for f in self._formats):
             return False
         if sum(self._footers[p].serialized_size + _data_bytes(self._footers[p]) for p in self.paths) > \
@@ -169,7 +170,7 @@ class FileSource(Source):
         first = self._schemas[0]
         return all(
             s.get_field_index(c) >= 0 and first.get_field_index(c) >= 0 and s.field(c).type == first.field(c).type
-            for s in self._schemas for c in columns
+            and is_numeric(s.field(c).type) for s in self._schemas for c in columns
         )
 
     def _dataset_batches(self, columns, batch_size):
