@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from streamdrift.categories import Categories, aligned
+from streamdrift.categories import Categories, aligned, arrow_indices
 from streamdrift.errors import option
 from streamdrift.state import Histogram
 from streamdrift.stats import EPS, divergence
@@ -111,7 +111,7 @@ class FeatureDrift:
         by_count = new[np.argsort(-cur_counts[new], kind="stable")][:NEW_EXAMPLES]
         base.update(
             categories=union.to_pylist(), reference_counts=ref_counts.tolist(), current_counts=cur_counts.tolist(),
-            new_categories=int(new.size), new_category_examples=union.take(by_count).to_pylist(),
+            new_categories=int(new.size), new_category_examples=union.take(arrow_indices(by_count)).to_pylist(),
         )
         reason = undefined_reason(reference.count, current.count, "non-missing values") or (too_many if len(union) > cap else None)
         if reason is not None:

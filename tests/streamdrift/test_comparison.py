@@ -277,7 +277,7 @@ def test_int64_above_2_53_compares_as_float64():
          "column 'zz' is not in reference; its columns are: a"),
         ({"s": [b"x"]}, {"s": [b"y"]}, {},
          "no numeric or categorical (string, dictionary) columns in reference and current to compare; "
-         "their columns: s (binary)"),
+         "columns: s (binary)"),
         ({"a": [1.0]}, {"a": [1.0]}, {"threshold": -1}, "threshold must be a finite number >= 0, got -1"),
         ({"a": [1.0]}, {"a": [1.0]}, {"bins": 0}, "bins must be a whole number >= 1, got 0"),
     ],
