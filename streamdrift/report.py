@@ -9,7 +9,8 @@ import numpy as np
 from streamdrift.categories import Categories, aligned, arrow_indices
 from streamdrift.errors import option
 from streamdrift.state import Histogram
-from streamdrift.stats import EPS, divergence
+from streamdrift.defaults import EPS
+from streamdrift.stats import divergence
 
 NEW_EXAMPLES = 10
 
@@ -118,21 +119,6 @@ class FeatureDrift:
             return cls(kl=None, drifted=False, reason=reason, **base)
         d = divergence(ref_counts, cur_counts, eps)
         return cls(kl=d.kl, drifted=bool(d.kl > threshold), kl_reversed=d.kl_reversed, psi=d.psi, js=d.js, **base)
-
-    @classmethod
-    def undefined(cls, feature: str, reason: str, threshold: float, reference, current) -> "FeatureDrift":
-        """A feature whose KL cannot be computed; ``reference``/``current`` are its Ranges."""
-        return cls(
-            feature=feature,
-            kl=None,
-            drifted=False,
-            threshold=threshold,
-            reference_count=reference.count,
-            current_count=current.count,
-            missing_reference=reference.missing,
-            missing_current=current.missing,
-            reason=reason,
-        )
 
     def to_dict(self) -> dict:
         """The JSON record of SPEC section 3 (stable keys first, then the extra statistics)."""

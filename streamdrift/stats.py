@@ -5,9 +5,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from streamdrift.defaults import BINS, EPS, THRESHOLD
+from streamdrift.defaults import BINS, EPS
 
-__all__ = ["BINS", "EPS", "THRESHOLD", "Divergence", "divergence", "kl_divergence", "binnable_edges", "make_edges", "range_problem"]
+__all__ = ["Divergence", "divergence", "kl_divergence", "binnable_edges", "make_edges", "range_problem"]
 
 
 class Divergence(NamedTuple):

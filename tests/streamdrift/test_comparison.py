@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 import streamdrift
 from streamdrift import DriftError, compare, detect_drift
 from streamdrift.demo import example_tables
+from streamdrift.defaults import EPS
 from streamdrift.io import FileSource, parquet_statistics_range
 from streamdrift.report import Report
-
-EPS = 1e-10
 
 
 def numpy_kl(ref, cur, bins=20):
