@@ -124,14 +124,31 @@ async def _run(config: BatchConfig, log: RunLog, max_retries: int) -> BatchResul
 @click.argument("log_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: one object with every number of the summary (pass@k for every k).")
+@click.option("--html", metavar="PATH", default=None,
+              help="Also write a self-contained HTML report: pass rate, pass@k, reasons, and every run's "
+                   "transcript, code and cases (needs streamdrift[report]).")
 @click.pass_context
-def report_command(ctx, log_dir, fmt):
+def report_command(ctx, log_dir, fmt, html):
     """Re-print the summary of the batch logged in LOG_DIR (its runs.jsonl)."""
     try:
         summary = report(log_dir)
-    except LogError as exc:
+        if html is not None:
+            _write_html(html, log_dir, summary)
+    except (LogError, ValueError) as exc:  # streamdrift's DriftError is a ValueError
         _fail(ctx, str(exc))
     click.echo(json.dumps(summary.to_dict()) if fmt == "json" else format_summary(summary))
+
+
+def _write_html(path, log_dir: Path, summary) -> None:
+    from streamdrift.html import require
+
+    require()
+    from grader.checks import REASONS
+    from grader.transcripts import latest_by_run
+    from streamdrift.html.runs import write_runs
+
+    records = list(latest_by_run(RunLog(log_dir).read()).values())
+    write_runs(path, records, summary.to_dict(), REASONS, str(log_dir))
 
 
 def register(cli: click.Group) -> None:

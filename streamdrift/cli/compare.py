@@ -4,6 +4,7 @@
 import click
 
 from streamdrift.cli import StdoutClosed, cli, emit, split_columns, warn
+from streamdrift.cli.report import html_options, require_html
 from streamdrift.defaults import BATCH_SIZE, BINS, MAX_CATEGORIES, THRESHOLD
 
 
@@ -46,8 +47,9 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding files].")
 @click.option("--no-statistics", is_flag=True,
               help="Ignore Parquet column statistics and scan for the range (two decoding passes).")
+@html_options
 def compare_command(reference, current, threshold, bins, columns, categorical, max_categories, fmt, quiet,
-                    batch_size, threads, no_statistics):
+                    batch_size, threads, no_statistics, html, counts):
     """Compare CURRENT with REFERENCE and report drifted features.
 
     REFERENCE and CURRENT are Parquet files, directories of Parquet part files, Arrow IPC
@@ -58,6 +60,7 @@ def compare_command(reference, current, threshold, bins, columns, categorical, m
     """
     if reference == "-" and current == "-":
         raise click.UsageError("only one of REFERENCE and CURRENT can be '-' (standard input)")
+    require_html(html)
     from streamdrift.comparison import compare
 
     report = compare(
@@ -67,7 +70,9 @@ def compare_command(reference, current, threshold, bins, columns, categorical, m
     )
     try:
         if fmt == "json":
-            for line in report.json_lines():
+            from streamdrift.html.records import json_lines
+
+            for line in json_lines(report, counts):
                 emit(line)
         else:
             if report.skipped:
@@ -82,6 +87,10 @@ def compare_command(reference, current, threshold, bins, columns, categorical, m
         pass
     if fmt == "text" and not quiet:  # even when stdout was closed (| head -1): its drift decided the exit status
         click.echo(report.summary(), err=True)
+    if html is not None:
+        from streamdrift.html.drift import write_compare
+
+        write_compare(html, report, [reference, current])
     return report.exit_code
 
 

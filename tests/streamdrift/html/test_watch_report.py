@@ -1,0 +1,91 @@
+"""The watch report: KL over windows, the latest window's bins, rewritten atomically and not too often."""
+
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+import streamdrift
+from streamdrift.html.records import with_counts
+from streamdrift.html.watching import SLOWDOWN, WatchReport
+from tests.streamdrift.html.conftest import TABLE, assert_clean, shown
+
+WINDOWS = 12
+
+
+@dataclass
+class Window:  # the fields of a watch window that the report reads
+    index: int
+    start_row: int
+    end_row: int
+    partial: bool
+    features: list
+
+    def records(self) -> list[dict]:  # as streamdrift.watch's Window
+        extra = dict(window=self.index, start_row=self.start_row, end_row=self.end_row, partial=self.partial)
+        return [{**f.to_dict(), **extra} for f in self.features]
+
+
+@pytest.fixture(scope="module")
+def windows():
+    """Real compare results of 12 windows of 500 rows; from window 6 on, age shifts."""
+    rng = np.random.default_rng(11)
+    reference = pa.table({"age": rng.normal(40, 10, 4000), "<b>x</b>": rng.normal(0, 1, 4000)})
+    out = []
+    for w in range(WINDOWS):
+        current = pa.table({"age": rng.normal(40 + (8 if w >= 6 else 0), 10, 500),
+                            "<b>x</b>": rng.normal(0, 1, 500)})
+        out.append(Window(w, w * 500, (w + 1) * 500, False, streamdrift.compare(reference, current).features))
+    return out
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        self.now += 1.0  # each reading one second later: a rewrite "takes" one second
+        return self.now
+
+
+def test_timelines_and_latest_bins_match_the_records(browser, windows, tmp_path):
+    out = tmp_path / "watch.html"
+    report = WatchReport(str(out), ["stream/"])
+    for w in windows:
+        report.add(w)
+    report.write()
+    page = browser.open(out, TABLE)
+    assert_clean(page)
+    dom = json.loads(page.value)
+    latest = {r["feature"]: r for r in with_counts(windows[-1].records(), windows[-1].features)}
+    assert {r["feature"] for r in dom["rows"]} == set(latest)
+    for row in dom["rows"]:
+        r = latest[row["feature"]]
+        assert math.isclose(shown(row["kl"]), r["kl"], rel_tol=1e-5)
+        assert row["drifted"] == ("yes" if r["drifted"] else "no")
+        flags = [f.drifted for w in windows for f in w.features if f.feature == row["feature"]]
+        assert row["windows"] == f"{sum(flags)} of {WINDOWS}"
+    for section in dom["sections"]:
+        assert section["distribution"] == 1 and section["timeline"] == 1
+        assert [int(b[1]) for b in section["bins"]] == latest[section["feature"]]["reference_counts"]
+        assert [int(b[2]) for b in section["bins"]] == latest[section["feature"]]["current_counts"]
+    assert sum(f.drifted for f in windows[-1].features) == int(dom["share"][0])
+
+
+def test_rewritten_after_a_window_once_the_last_rewrite_is_old_enough(windows, tmp_path):
+    out = tmp_path / "watch.html"
+    clock = Clock()
+    report = WatchReport(str(out), ["stream/"], clock=clock)
+    report.add(windows[0])
+    assert report.writes == 1 and '<span class="window-count">1</span>' in out.read_text()
+    for w in windows[1:SLOWDOWN + 2]:  # the rewrite took 1 s: the next comes 10 s later
+        report.add(w)
+    assert report.writes == 2
+    report.write()
+    assert report.writes == 3 and f'<span class="window-count">{SLOWDOWN + 2}</span>' in out.read_text()
+    report.write()  # nothing new: no rewrite
+    assert report.writes == 3
+    assert [p.name for p in tmp_path.iterdir()] == ["watch.html"]  # no temporary file left behind
