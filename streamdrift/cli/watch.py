@@ -26,6 +26,7 @@ from streamdrift.cli import (
     warn,
 )
 from streamdrift.cli.compare import format_options
+from streamdrift.cli.report import html_options, require_html
 from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
 
 
@@ -126,8 +127,9 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
+@html_options
 def watch_command(sources, references, window, edges, threshold, bins, columns, fmt, follow, poll_interval,
-                  give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size, threads):
+                  give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size, threads, html, counts):
     """Report the drift of each window of rows of SOURCE against REF, as the data arrives.
 
     SOURCE is Parquet or Arrow IPC files, directories of part files (in name order), or
@@ -140,6 +142,7 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
     """
     from streamdrift.watch import STDIN, Stop, check_sources, load_reference, watch
 
+    require_html(html)
     sources = check_sources(list(sources), follow)
     if STDIN in sources and STDIN in references:
         raise click.UsageError("only one of REF and SOURCE can be '-' (standard input)")
@@ -147,7 +150,7 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         raise click.UsageError("no SOURCE given and standard input is a terminal; name files or pipe data in")
     ref = load_reference(list(references), columns=split_columns(columns), edges=edges, bins=bins,
                          batch_size=batch_size, threads=threads)
-    out = Output(fmt, quiet, _metrics(metrics_host, metrics_port))
+    out = Output(fmt, quiet, _metrics(metrics_host, metrics_port), _html(html, sources), counts)
     stop = Stop()
     windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold, batch_size=batch_size,
                     threads=threads, follow=follow, poll_interval=poll_interval, give_up_after=give_up_after,
@@ -168,6 +171,15 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
     return EXIT_DRIFT if out.drifted_windows else EXIT_OK
 
 
+def _html(path: str | None, sources):
+    """The HTML report kept up to date as windows complete, when ``--html`` is given."""
+    if path is None:
+        return None
+    from streamdrift.html.watching import WatchReport
+
+    return WatchReport(path, list(sources))
+
+
 def _metrics(host: str, port: int | None):
     """The metrics server when ``--metrics-port`` is given (prometheus_client is imported only then)."""
     if port is None:
@@ -182,8 +194,10 @@ def _metrics(host: str, port: int | None):
 class Output:
     """What the command prints: each window (text or JSON Lines), skipped files, progress, the summary."""
 
-    def __init__(self, fmt: str, quiet: bool, metrics=None):
+    def __init__(self, fmt: str, quiet: bool, metrics=None, html=None, counts: bool = False):
         self.fmt = fmt
+        self.html = html  # a WatchReport (--html), rewritten as windows complete and at the end
+        self.counts = counts
         self.quiet = quiet
         self.progress = Progress(enabled=not quiet and sys.stderr.isatty())
         self.metrics = metrics
@@ -196,6 +210,8 @@ class Output:
     def __exit__(self, *exc):
         if self.metrics is not None:
             self.metrics.close()
+        if self.html is not None:
+            self.html.write()
 
     def batch(self, watcher) -> None:
         self.progress.update(watcher)
@@ -207,12 +223,19 @@ class Output:
 
         if self.metrics is not None:
             self.metrics.window(window)
+        if self.html is not None:
+            self.html.add(window)
         self.rows, self.windows = window.end_row, self.windows + 1
         self.drifted_windows += bool(window.drifted)
         self.progress.clear()
         lines = []
         if self.fmt == "json":
-            lines = [json.dumps(r) for r in window.records() if r["drifted"] or not self.quiet]
+            records = window.records()
+            if self.counts:
+                from streamdrift.html.records import with_counts
+
+                records = with_counts(records, window.features)
+            lines = [json.dumps(r) for r in records if r["drifted"] or not self.quiet]
         else:
             if not self.quiet:
                 lines.append(window.header())

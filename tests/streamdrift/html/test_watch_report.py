@@ -12,6 +12,7 @@ import streamdrift
 from streamdrift.html.records import with_counts
 from streamdrift.html.watching import SLOWDOWN, WatchReport
 from tests.streamdrift.html.conftest import TABLE, assert_clean, shown
+from tests.streamdrift.html.conftest import streamdrift as cli
 
 WINDOWS = 12
 
@@ -89,3 +90,43 @@ def test_rewritten_after_a_window_once_the_last_rewrite_is_old_enough(windows, t
     report.write()  # nothing new: no rewrite
     assert report.writes == 3
     assert [p.name for p in tmp_path.iterdir()] == ["watch.html"]  # no temporary file left behind
+
+
+@pytest.fixture(scope="module")
+def watched(tmp_path_factory):
+    """`streamdrift watch --html --format json --counts` of the demo stream (8 parts, windows of 2,500 rows)."""
+    from streamdrift.demo import write_stream
+
+    d = tmp_path_factory.mktemp("watch-cli")
+    ref, stream = write_stream(d)
+    out = d / "watch.html"
+    p = cli("watch", "-r", ref, stream, "--window", 2500, "--format", "json", "--counts", "--html", out)
+    assert p.returncode == 1, p.stderr
+    (d / "watch.jsonl").write_bytes(p.stdout)
+    return d, out, [json.loads(line) for line in p.stdout.decode().splitlines()]
+
+
+def test_watch_html_shows_the_last_window_of_its_json_output(browser, watched):
+    d, out, records = watched
+    page = browser.open(out, TABLE)
+    assert_clean(page)
+    dom = json.loads(page.value)
+    last = max(r["window"] for r in records)
+    latest = {r["feature"]: r for r in records if r["window"] == last}
+    assert last == 15 and {r["feature"] for r in dom["rows"]} == set(latest)
+    for row in dom["rows"]:
+        r = latest[row["feature"]]
+        assert math.isclose(shown(row["kl"]), r["kl"], rel_tol=1e-5)
+        flags = [x["drifted"] for x in records if x["feature"] == row["feature"]]
+        assert row["windows"] == f"{sum(flags)} of {len(flags)}"
+    for section in dom["sections"]:
+        assert section["distribution"] == 1 and section["timeline"] == 1
+        assert [int(b[1]) for b in section["bins"]] == latest[section["feature"]]["reference_counts"]
+
+
+def test_report_of_watch_json_draws_the_same_page(browser, watched):
+    d, out, _ = watched
+    again = d / "again.html"
+    assert cli("report", d / "watch.jsonl", "-o", again).returncode == 0
+    first, second = (json.loads(browser.open(path, TABLE).value) for path in (out, again))
+    assert first == second
