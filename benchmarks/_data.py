@@ -8,6 +8,7 @@ holds the row count and a format version; bump ``VERSION`` when the recipe chang
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 
@@ -60,6 +61,7 @@ def feature_arrays(features: int, n: int, seed: int = 1) -> tuple[dict, dict]:
     return ref, cur
 
 
+@functools.lru_cache(maxsize=2)  # many small part files are cut from one chunk
 def _chunk(side: str, start_row: int):
     """The ``CHUNK_ROWS``-row Table that starts at ``start_row``: a function of (side, chunk index) only."""
     import pyarrow as pa
@@ -89,8 +91,8 @@ def _chunk(side: str, start_row: int):
     return pa.table(arrays, names=COLUMNS)
 
 
-def write_parquet(path: Path, side: str, rows: int, start_row: int = 0) -> Path:
-    """Write ``rows`` rows of ``side`` starting at ``start_row`` to ``path`` (snappy, with statistics)."""
+def write_parquet(path: Path, side: str, rows: int, start_row: int = 0, width: int = len(COLUMNS)) -> Path:
+    """Write ``rows`` rows of the first ``width`` columns of ``side`` from ``start_row`` (snappy, statistics)."""
     import pyarrow.parquet as pq
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -104,7 +106,7 @@ def write_parquet(path: Path, side: str, rows: int, start_row: int = 0) -> Path:
             chunk_start = (row // CHUNK_ROWS) * CHUNK_ROWS
             take = min(end, chunk_start + CHUNK_ROWS) - row
             table = _chunk(side, chunk_start)
-            table = table.slice(row - chunk_start, take)
+            table = table.slice(row - chunk_start, take).select(COLUMNS[:width])
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema, compression="snappy", write_statistics=True)
             writer.write_table(table, row_group_size=CHUNK_ROWS)
@@ -150,15 +152,15 @@ def parquet_file(side: str, rows: int) -> Path:
     return path
 
 
-def parquet_parts(side: str, rows: int, parts: int) -> Path:
+def parquet_parts(side: str, rows: int, parts: int, width: int = len(COLUMNS)) -> Path:
     """A directory of ``parts`` Parquet part files holding ``rows`` rows of ``side`` in order."""
-    folder = DATA_DIR / f"{side}_{rows}x{len(COLUMNS)}_{parts}parts_v{VERSION}"
+    folder = DATA_DIR / f"{side}_{rows}x{width}_{parts}parts_v{VERSION}"
     per = -(-rows // parts)
     start = 0
     for k in range(parts):
         n = min(per, rows - start)
         path = folder / f"part-{k:05d}.parquet"
         if not _present(path, n):
-            write_parquet(path, side, n, start_row=start)
+            write_parquet(path, side, n, start_row=start, width=width)
         start += n
     return folder

@@ -1,345 +1,147 @@
-"""The JIT kernels: pure functions on plain numpy arrays, nothing else.
+"""The kernels' entry points: named results, and the path each input takes.
 
-Every kernel releases the GIL, so callers count several features at once on threads.
-Values of any integer or float dtype are compared as float64. NaN and +-inf are
-*missing*; Arrow nulls reach the kernels as NaN.
-
-Speed comes from letting LLVM vectorise: loops run as ``for i in range(a.size)`` over
-arrays or slices (a known non-negative index needs no wraparound check), without
-branches, and without float min/max reductions (which only vectorise under fastmath,
-which we never use): the range is found on order-preserving integer keys of the float
-bits instead.
-
-``value_range`` and ``fill_histogram`` at the bottom pick the kernel for a dtype.
+Large inputs go to the numba kernels (``_jit``: range, and the exact fills by comparison or
+search; ``_jit_linear``: the arithmetic fill), imported on first use. Inputs of fewer than
+``SMALL`` values take plain numpy instead, up to a budget of calls and values, so that a
+small or medium comparison never pays for importing numba and its first dispatch (about
+half a second); past the budget numba is cheaper, and takes every input. Both paths give identical
+results (tests/streamdrift/test_kernels.py checks them against each other on the same
+hypothesis data): the range is an exact min/max, the counts are integers by numpy's rule.
 """
 
-import numpy as np
-from numba import njit
+from typing import NamedTuple
 
-BLOCK = 2048
-"""Values per block in the comparison fill: small enough to stay in L1 for all edges."""
+import numpy as np
+
+SMALL = 1 << 20
+"""Inputs of fewer values may take the numpy path (while its budget lasts)."""
+
+SMALL_CALLS = 20_000
+SMALL_VALUES = 16_000_000
+"""The numpy path's budget in inputs and values: past it, the numba kernels (imported then,
+once, for about half a second) are cheaper than numpy's per-call and per-value cost."""
+
+_small_calls = 0
+_small_values = 0
 
 COMPARISON_MAX_BINS = 48
 """Up to this many bins, counting by comparison with every edge beats a per-value search."""
 
-_EXP64 = np.int64(0x7FF0000000000000)
-_MAG64 = np.int64(0x7FFFFFFFFFFFFFFF)
-_EXP32 = np.int32(0x7F800000)
-_MAG32 = np.int32(0x7FFFFFFF)
-_I64MAX = np.int64(0x7FFFFFFFFFFFFFFF)
-_I64MIN = np.int64(-0x7FFFFFFFFFFFFFFF - 1)
-_I32MAX = np.int32(0x7FFFFFFF)
-_I32MIN = np.int32(-0x7FFFFFFF - 1)
-_FMAX = np.finfo(np.float64).max
+
+class ValueRange(NamedTuple):
+    """The finite min/max of some values (+inf/-inf when none is finite), and how many were valid and missing."""
+
+    lo: float
+    hi: float
+    valid: int
+    missing: int
 
 
-# ------------------------------------------------------------------------- the range
+class FillCounts(NamedTuple):
+    """What a fill saw besides the bin counts.
 
-
-@njit(nogil=True, cache=True)
-def _range_keys(bits, exp, mag, shift, key_max, key_min):
-    """Min and max order-preserving integer key of the finite floats whose bits are ``bits``, and their count.
-
-    ``key = bits ^ ((bits >> shift) & mag)`` orders IEEE floats as signed integers; the
-    constants are those of the float width (int64 for float64, int32 for float32).
+    ``below``/``above`` count finite values outside the edges (counted into the end bins);
+    ``at_lo``/``at_hi`` values equal to the first/last edge, so that a caller can verify that
+    the edges span exactly the data's range (all inside, and both ends hit).
     """
-    lo = key_max
-    hi = key_min
-    valid = 0
-    for i in range(bits.size):
-        u = bits[i]
-        finite = (u & exp) != exp
-        key = u ^ ((u >> shift) & mag)
-        lo = min(lo, key if finite else key_max)
-        hi = max(hi, key if finite else key_min)
-        valid += finite
-    return lo, hi, valid
+
+    valid: int
+    missing: int
+    below: int
+    above: int
+    at_lo: int
+    at_hi: int
 
 
-@njit(nogil=True, cache=True)
-def range_float64(values):
-    """``(lo, hi, valid, missing)`` of a contiguous float64 array; lo/hi are +inf/-inf when none is finite."""
-    lo, hi, valid = _range_keys(values.view(np.int64), _EXP64, _MAG64, np.int64(63), _I64MAX, _I64MIN)
-    if valid == 0:
-        return np.inf, -np.inf, 0, values.size
-    keys = np.empty(2, np.int64)
-    keys[0] = lo ^ ((lo >> 63) & _MAG64)
-    keys[1] = hi ^ ((hi >> 63) & _MAG64)
-    floats = keys.view(np.float64)
-    return floats[0], floats[1], valid, values.size - valid
+_jit_modules = None
 
 
-@njit(nogil=True, cache=True)
-def range_float32(values):
-    """As ``range_float64`` for a contiguous float32 array (lo/hi returned as float64)."""
-    lo, hi, valid = _range_keys(values.view(np.int32), _EXP32, _MAG32, np.int32(31), _I32MAX, _I32MIN)
-    if valid == 0:
-        return np.inf, -np.inf, 0, values.size
-    keys = np.empty(2, np.int32)
-    keys[0] = lo ^ ((lo >> 31) & _MAG32)
-    keys[1] = hi ^ ((hi >> 31) & _MAG32)
-    floats = keys.view(np.float32)
-    return np.float64(floats[0]), np.float64(floats[1]), valid, values.size - valid
+def _jit():
+    """The numba kernel modules, imported on first use."""
+    global _jit_modules, _small_calls
+    if _jit_modules is None:
+        from streamdrift import _jit as exact
+        from streamdrift import _jit_linear as linear
+
+        _jit_modules = exact, linear
+        _small_calls = SMALL_CALLS  # loaded anyway: small inputs take the kernels from now on
+    return _jit_modules
 
 
-@njit(nogil=True, cache=True)
-def range_integer(values):
-    """As ``range_float64`` for integers (all valid); converting after min/max is exact as it is monotonic."""
-    if values.size == 0:
-        return np.inf, -np.inf, 0, 0
-    lo = values[0]
-    hi = values[0]
-    for i in range(values.size):
-        lo = min(lo, values[i])
-        hi = max(hi, values[i])
-    return np.float64(lo), np.float64(hi), values.size, 0
-
-
-# --------------------------------------------------------------------------- the counts
-
-
-@njit(nogil=True, cache=True)
-def _count_at_least(x, edge):
-    n = 0
-    for i in range(x.size):
-        n += x[i] >= edge
-    return n
-
-
-@njit(nogil=True, cache=True)
-def _count_at_least3(x, a, b, c):
-    """Three edges per pass over the block: each loaded value serves three compares."""
-    na = 0
-    nb = 0
-    nc = 0
-    for i in range(x.size):
-        v = x[i]
-        na += v >= a
-        nb += v >= b
-        nc += v >= c
-    return na, nb, nc
-
-
-@njit(nogil=True, cache=True)
-def _block_counts(x, edges, ge):
-    """Add ``#(x >= edges[k])`` to ``ge[k]``; return ``#(x > hi)``, ``#(not NaN)``, ``#(x == lo)``."""
-    k = 0
-    while k + 3 <= edges.size:
-        a, b, c = _count_at_least3(x, edges[k], edges[k + 1], edges[k + 2])
-        ge[k] += a
-        ge[k + 1] += b
-        ge[k + 2] += c
-        k += 3
-    while k < edges.size:
-        ge[k] += _count_at_least(x, edges[k])
-        k += 1
-    hi = edges[edges.size - 1]
-    lo = edges[0]
-    above = 0
-    not_nan = 0
-    at_lo = 0
-    for i in range(x.size):
-        v = x[i]
-        above += v > hi
-        not_nan += v == v
-        at_lo += v == lo
-    return above, not_nan, at_lo
-
-
-@njit(nogil=True, cache=True)
-def _infinities(values):
-    neg = 0
-    pos = 0
-    for i in range(values.size):
-        v = np.float64(values[i])
-        neg += v == -np.inf
-        pos += v == np.inf
-    return neg, pos
-
-
-@njit(nogil=True, cache=True)
-def _finish(values, edges, counts, ge, gt, not_nan, at_lo):
-    """Turn cumulative ``>=`` counts into bins (numpy's own rule) and the out-of-range tallies."""
-    bins = edges.size - 1
-    last = bins - 1
-    lt = not_nan - ge[0]
-    neg = 0
-    pos = 0
-    if lt > 0 or gt > 0:
-        neg, pos = _infinities(values)
-    valid = not_nan - neg - pos
-    below = lt - neg
-    above = gt - pos
-    for k in range(last):
-        counts[k] += ge[k] - ge[k + 1]
-    counts[last] += ge[last] - gt
-    at_hi = ge[bins] - gt
-    counts[0] += below
-    counts[last] += above
-    return valid, values.size - valid, below, above, at_lo, at_hi
-
-
-@njit(nogil=True, cache=True)
-def fill_compare_float64(values, edges, counts):
-    """Count contiguous float64 ``values`` into ``counts`` by comparison with every edge.
-
-    Bin ``k`` gets ``#(v >= edges[k]) - #(v >= edges[k+1])`` and the last bin
-    ``#(v >= edges[-2]) - #(v > edges[-1])``: this *is* ``numpy.histogram``'s rule (searchsorted
-    left, and right on the last edge), so values on an edge or one ulp beside it, equal
-    edges and ``lo == hi`` agree with numpy by construction, with no index estimate.
-    Values outside the edges are clipped into the end bins and counted as below/above.
-
-    Returns ``(valid, missing, below, above, at_lo, at_hi)``; ``at_lo``/``at_hi`` count
-    values equal to the first/last edge, so a caller can verify that the edges span
-    exactly the data's range (all inside, and both ends hit).
-    """
-    ge = np.zeros(edges.size, np.int64)
-    gt = 0
-    not_nan = 0
-    at_lo = 0
-    for start in range(0, values.size, BLOCK):
-        a, b, c = _block_counts(values[start : start + BLOCK], edges, ge)
-        gt += a
-        not_nan += b
-        at_lo += c
-    return _finish(values, edges, counts, ge, gt, not_nan, at_lo)
-
-
-@njit(nogil=True, cache=True)
-def fill_compare_cast(values, edges, counts):
-    """``fill_compare_float64`` for any other dtype: each block is converted to float64 first."""
-    ge = np.zeros(edges.size, np.int64)
-    buf = np.empty(BLOCK, np.float64)
-    gt = 0
-    not_nan = 0
-    at_lo = 0
-    for start in range(0, values.size, BLOCK):
-        block = values[start : start + BLOCK]
-        for i in range(block.size):
-            buf[i] = np.float64(block[i])
-        a, b, c = _block_counts(buf[: block.size], edges, ge)
-        gt += a
-        not_nan += b
-        at_lo += c
-    return _finish(values, edges, counts, ge, gt, not_nan, at_lo)
-
-
-@njit(nogil=True, cache=True)
-def fill_search(values, edges, counts):
-    """Count ``values`` into ``counts`` one by one: for many bins, where comparing with every edge is slow.
-
-    The bin index is estimated from the width, then corrected against the exact edges
-    until ``edges[k] <= v < edges[k+1]`` (the last bin also takes ``v == hi``), so the result
-    is numpy's whatever the estimate's rounding. Same contract as ``fill_compare_float64``.
-    """
-    bins = edges.size - 1
-    lo = edges[0]
-    hi = edges[bins]
-    width = hi - lo
-    scale = bins / width if width > 0.0 else 0.0
-    last = bins - 1
-    valid = 0
-    below = 0
-    above = 0
-    at_lo = 0
-    at_hi = 0
-    for i in range(values.size):
-        v = np.float64(values[i])
-        if not abs(v) <= _FMAX:
-            continue
-        valid += 1
-        at_lo += v == lo
-        at_hi += v == hi
-        if v < lo:
-            below += 1
-            counts[0] += 1
-            continue
-        if v > hi:
-            above += 1
-            counts[last] += 1
-            continue
-        f = (v - lo) * scale
-        if f >= last:
-            k = last
-        elif f >= 0.0:
-            k = int(f)
-        else:
-            k = 0
-        while k > 0 and v < edges[k]:
-            k -= 1
-        while k < last and v >= edges[k + 1]:
-            k += 1
-        counts[k] += 1
-    return valid, values.size - valid, below, above, at_lo, at_hi
-
-
-# ------------------------------------------------------------------------- divergences
-
-
-@njit(nogil=True, cache=True)
-def divergences(ref_counts, cur_counts, eps):
-    """KL(ref || cur), KL(cur || ref), PSI and the Jensen-Shannon distance (all base e).
-
-    ``eps`` is added to every bin's count before normalising (SPEC section 2). The sums are
-    compensated (Neumaier), so with thousands of bins they stay within 1e-12 of numpy's
-    pairwise ``np.sum`` of the same terms.
-    """
-    n = ref_counts.size
-    sp, sp_c = 0.0, 0.0
-    sq, sq_c = 0.0, 0.0
-    for i in range(n):
-        sp, sp_c = _sum_step(sp, sp_c, ref_counts[i] + eps)
-        sq, sq_c = _sum_step(sq, sq_c, cur_counts[i] + eps)
-    sp += sp_c
-    sq += sq_c
-    kl, kl_c = 0.0, 0.0
-    rev, rev_c = 0.0, 0.0
-    js, js_c = 0.0, 0.0
-    for i in range(n):
-        p = (ref_counts[i] + eps) / sp
-        q = (cur_counts[i] + eps) / sq
-        m = 0.5 * (p + q)
-        kl, kl_c = _sum_step(kl, kl_c, p * np.log(p / q))
-        rev, rev_c = _sum_step(rev, rev_c, q * np.log(q / p))
-        js, js_c = _sum_step(js, js_c, 0.5 * p * np.log(p / m) + 0.5 * q * np.log(q / m))
-    kl += kl_c
-    rev += rev_c
-    js += js_c
-    return kl, rev, kl + rev, np.sqrt(max(js, 0.0))
-
-
-@njit(nogil=True, cache=True)
-def _sum_step(total, compensation, x):
-    """One step of Neumaier's compensated sum: ``total + compensation`` is the running sum."""
-    t = total + x
-    if abs(total) >= abs(x):
-        compensation += (total - t) + x
-    else:
-        compensation += (x - t) + total
-    return t, compensation
-
-
-# ------------------------------------------------------------------- choosing a kernel
-
-
-def value_range(values: np.ndarray):
-    """``(lo, hi, valid, missing)``: the finite min/max of a 1-D integer or float array."""
+def value_range(values: np.ndarray) -> ValueRange:
+    """The finite min/max of a 1-D integer or float array, and its valid and missing counts."""
+    if _small(values):
+        return ValueRange(*_numpy_range(values))
+    exact, _ = _jit()
     values = np.ascontiguousarray(values)
     if values.dtype == np.float64:
-        return range_float64(values)
+        return ValueRange(*exact.range_float64(values))
     if values.dtype == np.float32:
-        return range_float32(values)
-    return range_integer(values)
+        return ValueRange(*exact.range_float32(values))
+    return ValueRange(*exact.range_integer(values))
 
 
-def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray):
+def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray) -> FillCounts:
     """Add ``values`` to ``counts`` with ``numpy.histogram(values, bins=edges)``'s rule.
 
-    Returns ``(valid, missing, below, above, at_lo, at_hi)``; see ``fill_compare_float64``.
+    Values outside the edges are counted into the end bins (and as below/above).
     """
-    if edges.size - 1 > COMPARISON_MAX_BINS:
-        return fill_search(values, edges, counts)
+    if _small(values) and _ordered(edges):
+        return FillCounts(*_numpy_fill(values, edges, counts))
+    exact, linear = _jit()
     values = np.ascontiguousarray(values)
-    if values.dtype == np.float64:
-        return fill_compare_float64(values, edges, counts)
-    return fill_compare_cast(values, edges, counts)
+    step, inv = linear.linear_plan(edges)
+    if step > 0.0:
+        fill = linear.fill_linear if values.dtype == np.float64 else linear.fill_linear_cast
+        return FillCounts(*fill(values, edges, counts, step, inv))
+    if edges.size - 1 > COMPARISON_MAX_BINS:
+        return FillCounts(*exact.fill_search(values, edges, counts))
+    fill = exact.fill_compare_float64 if values.dtype == np.float64 else exact.fill_compare_cast
+    return FillCounts(*fill(values, edges, counts))
+
+
+# ------------------------------------------------------------------- the numpy path
+
+
+def _small(values: np.ndarray) -> bool:
+    """True for an input that takes the numpy path: small, and the numba kernels not needed yet."""
+    global _small_calls, _small_values
+    if values.size >= SMALL or _small_calls >= SMALL_CALLS or _small_values + values.size > SMALL_VALUES:
+        return False
+    _small_calls += 1
+    _small_values += values.size
+    return True
+
+
+def _ordered(edges: np.ndarray) -> bool:
+    """Non-decreasing edges without NaN: where ``searchsorted`` is numpy.histogram's rule."""
+    e = edges.tolist()  # a few edges: Python is quicker than numpy's call overhead
+    return all(a <= b for a, b in zip(e, e[1:]))
+
+
+def _numpy_range(values: np.ndarray) -> tuple:
+    if values.dtype.kind in "iu":  # integers are all valid; min/max before converting is exact
+        if values.size == 0:
+            return np.inf, -np.inf, 0, 0
+        return float(values.min()), float(values.max()), values.size, 0
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.inf, -np.inf, 0, values.size
+    return float(finite.min()), float(finite.max()), finite.size, values.size - finite.size
+
+
+def _numpy_fill(values: np.ndarray, edges: np.ndarray, counts: np.ndarray) -> tuple:
+    x = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(x)
+    if not finite.all():
+        x = x[finite]
+    bins = counts.size
+    # position = 1 + the last edge e with e <= v: 0 below lo, bins + 1 at or above hi.
+    seen = np.bincount(np.searchsorted(edges, x, side="right"), minlength=bins + 2)
+    counts[0] += seen[0]  # below lo: the first bin
+    counts += seen[1:-1]
+    counts[-1] += seen[-1]  # hi, and above it: the last bin
+    lo, hi = edges[0], edges[-1]
+    above = int(np.count_nonzero(x > hi)) if seen[-1] else 0
+    at_lo = int(np.count_nonzero(x == lo)) if seen[0] < x.size else 0
+    return x.size, values.size - x.size, int(seen[0]), above, at_lo, int(seen[-1]) - above

@@ -144,13 +144,46 @@ class FileSource(Source):
             raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
     def batches(self, columns, batch_size=BATCH_SIZE):
+        """Every file's batches, in file order; many small Parquet files of one schema are
+        scanned as one ``pyarrow.dataset`` instead (its own read-ahead across files and
+        threads), and then the order of batches is not the files' order."""
         try:
+            if self._small_parquet_parts(columns):
+                for path, schema in zip(self.paths, self._schemas):
+                    check_columns(schema, columns, f"'{path}'", accept=self.accept)
+                yield from self._dataset_batches(columns, batch_size)
+                return
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
                 check_columns(schema, columns, f"'{path}'", accept=self.accept)
                 strings = [c for c in columns if is_categorical(schema.field(c).type)]  # counted on indices
                 yield from read_file(path, fmt, columns, batch_size, self._footers.get(path), strings)
         except DriftError as exc:
             raise self._renamed(exc) from None
+
+    def _small_parquet_parts(self, columns) -> bool:
+        """Several Parquet files, small on average, with the same numeric types for ``columns``
+        (string columns are read as dictionaries, file by file)."""
+        if len(self.paths) < 2 or any(f != PARQUET for f in self._formats):
+            return False
+        if sum(self._footers[p].serialized_size + _data_bytes(self._footers[p]) for p in self.paths) > \
+                SMALL_PART_BYTES * len(self.paths):
+            return False
+        first = self._schemas[0]
+        return all(
+            s.get_field_index(c) >= 0 and first.get_field_index(c) >= 0 and s.field(c).type == first.field(c).type
+            and is_numeric(s.field(c).type) for s in self._schemas for c in columns
+        )
+
+    def _dataset_batches(self, columns, batch_size):
+        import pyarrow.dataset as ds
+
+        schema = pa.schema([self.schema.field(c) for c in columns])
+        try:
+            dataset = ds.dataset([str(p) for p in self.paths], schema=schema, format="parquet")
+            yield from dataset.to_batches(columns=columns, batch_size=batch_size, batch_readahead=4,
+                                          fragment_readahead=8)
+        except (pa.ArrowException, OSError) as exc:
+            raise DriftError(f"cannot read {self.name}: {_one_line(exc)}") from exc
 
     def statistics_range(self, column):
         lo, hi = math.inf, -math.inf
@@ -167,6 +200,14 @@ class FileSource(Source):
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+
+
+SMALL_PART_BYTES = 8 << 20
+"""Part files up to this size on average are read as one dataset (see ``FileSource.batches``)."""
+
+
+def _data_bytes(meta: pq.FileMetaData) -> int:
+    return sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
 
 
 def file_format(path: Path) -> str:
@@ -275,7 +316,7 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     t = schema.field(idx).type
     if not (pa.types.is_signed_integer(t) or pa.types.is_boolean(t) or t in (pa.float32(), pa.float64())):
         return None
-    col = next((j for j in range(meta.num_columns) if meta.schema.column(j).path == column), None)
+    col = _leaf_index(meta, idx, column)
     if col is None:
         return None
     lo, hi = math.inf, -math.inf
@@ -296,6 +337,11 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     return (lo, hi) if lo <= hi else None
 
 
+def _leaf_index(meta: pq.FileMetaData, field_index: int, column: str) -> int | None:
+    """The Parquet leaf column of a top-level field: the field's own index in a flat schema."""
+    if field_index < meta.num_columns and meta.schema.column(field_index).path == column:
+        return field_index
+    return next((j for j in range(meta.num_columns) if meta.schema.column(j).path == column), None)
 def open_source(obj, role: str, features: bool = False) -> Source:
     """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors.
 
@@ -346,18 +392,30 @@ def type_name(obj) -> str:
 
 
 def _pandas_table(df) -> pa.Table:
-    arrays, names = [], []
-    for name in df.columns:
-        series = df[name]
-        try:
-            arrays.append(pa.array(series, from_pandas=True))
+    return pa.Table.from_arrays([_pandas_column(df[name]) for name in df.columns], names=[str(n) for n in df.columns])
+
+
+def _pandas_column(series):
+    """One pandas column as Arrow, without copying numpy-backed numbers or Arrow-backed columns."""
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu" and dtype.isnative and dtype.itemsize <= 8:
+        # Arrow wraps the same memory: no copy, and no NaN-to-null pass (NaN is missing all the same).
+        return pa.array(series.to_numpy(copy=False))
+    arrow_backed = getattr(series.array, "_pa_array", None)  # pd.ArrowDtype: its own Arrow chunks
+    if isinstance(arrow_backed, pa.ChunkedArray):
+        return arrow_backed
+    data, mask = getattr(series.array, "_data", None), getattr(series.array, "_mask", None)
+    if isinstance(data, np.ndarray) and isinstance(mask, np.ndarray) and data.dtype.kind in "fiu":
+        # a nullable dtype (Float64, Int64, ...): its values as they are when none is missing,
+        # else one copy with NaN where they are (compared as float64 all the same)
+        return pa.array(data if not mask.any() else series.to_numpy(dtype=np.float64, na_value=np.nan))
+    try:
+        return pa.array(series, from_pandas=True)
+    except (pa.ArrowException, TypeError, ValueError):
+        try:  # e.g. a Sparse column: its dense values
+            return pa.array(series.to_numpy(), from_pandas=True)
         except (pa.ArrowException, TypeError, ValueError):
-            try:  # e.g. a Sparse column: its dense values
-                arrays.append(pa.array(series.to_numpy(), from_pandas=True))
-            except (pa.ArrowException, TypeError, ValueError):
-                arrays.append(pa.array(series.astype(str)))
-        names.append(str(name))
-    return pa.Table.from_arrays(arrays, names=names)
+            return pa.array(series.astype(str))
 
 
 def _mapping_table(mapping: Mapping, role: str) -> pa.Table:

@@ -28,8 +28,8 @@ class Range:
         self.missing = int(missing)
 
     def update(self, values) -> "Range":
-        lo, hi, count, missing = value_range(values_array(values))
-        self._merge(lo, hi, count, missing)
+        r = value_range(values_array(values))
+        self._merge(r.lo, r.hi, r.valid, r.missing)
         return self
 
     def _merge(self, lo, hi, count, missing):
@@ -115,13 +115,13 @@ class Histogram:
         return hist
 
     def update(self, values) -> "Histogram":
-        valid, missing, below, above, at_lo, at_hi = fill_histogram(values_array(values), self.edges, self.counts)
-        self.count += int(valid)
-        self.missing += int(missing)
-        self.below += int(below)
-        self.above += int(above)
-        self.at_lo += int(at_lo)
-        self.at_hi += int(at_hi)
+        seen = fill_histogram(values_array(values), self.edges, self.counts)
+        self.count += int(seen.valid)
+        self.missing += int(seen.missing)
+        self.below += int(seen.below)
+        self.above += int(seen.above)
+        self.at_lo += int(seen.at_lo)
+        self.at_hi += int(seen.at_hi)
         return self
 
     @property

@@ -15,7 +15,7 @@ def finite_float64(values) -> np.ndarray:
     x = np.asarray(values)
     if x.dtype == object:  # None (a null) is missing too
         x = np.array([np.nan if v is None else v for v in x.ravel()], dtype=np.float64)
-    x = x.astype(np.float64).ravel()
+    x = np.asarray(x, dtype=np.float64).ravel()
     return x[np.isfinite(x)]
 
 
@@ -38,6 +38,12 @@ def oracle_probabilities(ref_counts, cur_counts, eps: float = EPS):
     return c_ref / c_ref.sum(), c_cur / c_cur.sum()
 
 
+def oracle_kl(ref_counts, cur_counts, eps: float = EPS) -> float:
+    """SPEC 2.6: KL(p||q), natural log."""
+    p, q = oracle_probabilities(ref_counts, cur_counts, eps)
+    return float(np.sum(p * np.log(p / q)))
+
+
 def oracle_divergences(ref_counts, cur_counts, eps: float = EPS) -> dict:
     """KL(p||q) (SPEC 2.6), KL(q||p), PSI and the Jensen-Shannon distance, all natural log."""
     p, q = oracle_probabilities(ref_counts, cur_counts, eps)
@@ -46,7 +52,7 @@ def oracle_divergences(ref_counts, cur_counts, eps: float = EPS) -> dict:
     return {
         "p": p,
         "q": q,
-        "kl": float(np.sum(p * np.log(p / q))),
+        "kl": oracle_kl(ref_counts, cur_counts, eps),
         "kl_reversed": float(np.sum(q * np.log(q / p))),
         "psi": float(np.sum((p - q) * np.log(p / q))),
         "js": float(np.sqrt(max(js_divergence, 0.0))),
@@ -72,19 +78,19 @@ def oracle_feature(ref, cur, bins: int = BINS, eps: float = EPS) -> dict:
         none = dict.fromkeys(["lo", "hi", "edges", "ref_counts", "cur_counts", "p", "q",
                               "kl", "kl_reversed", "psi", "js"])
         return out | none
+    counted = oracle_counts(x, y, bins)
+    return out | counted | oracle_divergences(counted["ref_counts"], counted["cur_counts"], eps)
+
+
+def oracle_counts(x: np.ndarray, y: np.ndarray, bins: int = BINS) -> dict:
+    """SPEC 2.2-2.4 for two non-empty samples of finite float64 values: range, edges, counts."""
     lo = min(x.min(), y.min())
     hi = max(x.max(), y.max())
     with np.errstate(over="ignore", invalid="ignore"):  # numpy.histogram refuses bad edges below
         edges = np.linspace(lo, hi, bins + 1)
     ref_counts, _ = np.histogram(x, bins=edges)
     cur_counts, _ = np.histogram(y, bins=edges)
-    return out | {
-        "lo": float(lo),
-        "hi": float(hi),
-        "edges": edges,
-        "ref_counts": ref_counts,
-        "cur_counts": cur_counts,
-    } | oracle_divergences(ref_counts, cur_counts, eps)
+    return {"lo": float(lo), "hi": float(hi), "edges": edges, "ref_counts": ref_counts, "cur_counts": cur_counts}
 
 
 def utf8_order(value):

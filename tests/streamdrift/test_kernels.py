@@ -1,4 +1,9 @@
-"""The JIT kernels against the numpy oracle: counts equal, KL within 1e-12 (SPEC section 2)."""
+"""The kernels against the numpy oracle: counts equal, KL within 1e-12 (SPEC section 2).
+
+Every test here runs twice, once through the numba kernels and once through the numpy path
+that small inputs take (``kernel_path``): both must give the oracle's answer, so they give
+the same one.
+"""
 
 import numpy as np
 import pytest
@@ -7,13 +12,24 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from streamdrift import Histogram, Range, divergence, make_edges
-from streamdrift._kernels import divergences, fill_histogram, value_range
+from streamdrift import _kernels
+from streamdrift._kernels import fill_histogram, value_range
 from streamdrift.convert import values_array
 from streamdrift.stats import range_problem
 from tests import strategies as sds
 from tests.oracle import oracle_divergences, oracle_feature, oracle_range
 
 KL_TOL = 1e-12
+
+
+@pytest.fixture(autouse=True, scope="module", params=["jit", "numpy"])
+def kernel_path(request):
+    """All inputs through the numba kernels (``SMALL = 0``), or all through the numpy path."""
+    saved = _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES
+    limit = 0 if request.param == "jit" else 1 << 62
+    _kernels.SMALL = _kernels.SMALL_CALLS = _kernels.SMALL_VALUES = limit
+    yield request.param
+    _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES = saved
 
 
 def kernel_feature(ref, cur, bins=20):
@@ -206,6 +222,79 @@ def test_constant_column_lands_in_the_last_bin():
         np.testing.assert_array_equal(counts, np.histogram(values, bins=edges)[0])
 
 
+# ---------------------------------------------------------------------------- the two paths
+
+
+@settings(max_examples=sds.examples(150))
+@given(sds.feature_pairs(), sds.bins_st)
+def test_numpy_path_and_jit_path_give_identical_states(pair, bins):
+    """Small inputs skip numba; whatever the path, ranges, counts and tallies are the same, bit for bit."""
+    def states(limit):
+        saved = _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES
+        _kernels.SMALL = _kernels.SMALL_CALLS = _kernels.SMALL_VALUES = limit
+        try:
+            ranges = [Range().update(side) for side in pair]
+            both = ranges[0] + ranges[1]
+            if both.empty or range_problem(both.lo, both.hi, bins) is not None:
+                return ranges, None
+            hists = [Histogram.for_range(both.lo, both.hi, bins).update(side) for side in pair]
+            return ranges, hists
+        finally:
+            _kernels.SMALL, _kernels.SMALL_CALLS, _kernels.SMALL_VALUES = saved
+
+    (r_np, h_np), (r_jit, h_jit) = states(1 << 62), states(0)
+    assert [(r.lo, r.hi, r.count, r.missing) for r in r_np] == [(r.lo, r.hi, r.count, r.missing) for r in r_jit]
+    assert [np.signbit(r.lo) for r in r_np] == [np.signbit(r.lo) for r in r_jit]
+    assert h_np == h_jit  # edges, counts and every tally
+
+
+# ---------------------------------------------------------------------------- the arithmetic fill
+
+
+def test_linear_plan_takes_linspace_edges_of_ordinary_ranges_only():
+    from streamdrift._jit_linear import linear_plan
+
+    for lo, hi, bins in [(0.0, 1.0, 20), (-3.5, 1e6, 20), (1e12, 1e12 + 1e3, 20), (-1e300, 1e300, 22), (5.0, 6.0, 1)]:
+        assert linear_plan(make_edges(lo, hi, bins))[0] > 0, (lo, hi, bins)
+    nudged = make_edges(0.0, 1.0)
+    nudged[7] = np.nextafter(nudged[7], 1.0)  # not linspace's edges, bit for bit
+    too_fine = make_edges(1e15, 1e15 + 2.0)  # max(|lo|, |hi|) / step beyond 2**40
+    for edges in (make_edges(2.0, 2.0), make_edges(0.0, 1.0, 23), nudged, too_fine, make_edges(0.0, 1e-310)):
+        assert linear_plan(edges) == (0.0, 0.0)
+
+
+@settings(max_examples=sds.examples(300))
+@given(st.data(), sds.ranges(), st.sampled_from([1, 2, 3, 7, 20, 21, 22]),
+       st.sampled_from(["float64", "float32", "int64"]))
+@example(None, (0.0, 100.0), 20, "int64")  # integers on the edges
+def test_linear_fill_is_numpys_rule_on_edges_beside_them_and_outside(data, rng, bins, dtype):
+    """The arithmetic fill itself, where its plan takes the range: values on every edge and
+    up to 2 ulps beside it, outside the edges, NaN and +-inf; in blocks of 255 and across them."""
+    from streamdrift._jit_linear import fill_linear, fill_linear_cast, linear_plan
+
+    lo, hi = rng
+    edges = linspace(lo, hi, bins)
+    step, inv = linear_plan(edges)
+    if step == 0.0:
+        return  # not this kernel's range: the comparison fill counts it (tested above)
+    if data is None:
+        values = np.arange(-5, 106)
+    else:
+        values = data.draw(sds.edge_values(lo, hi, bins, max_size=300)) + [np.nan, np.inf, -np.inf]
+        values += data.draw(st.lists(sds.finite_floats, max_size=5))  # outside the edges, mostly
+        values = np.array(data.draw(st.permutations(values)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = values.astype(dtype)
+    x = values.astype(np.float64)
+    x = x[np.isfinite(x)]
+    counts = np.zeros(bins, dtype=np.int64)
+    fill = fill_linear if dtype == "float64" else fill_linear_cast
+    got = fill(values, edges, counts, step, inv)
+    want = np.histogram(np.clip(x, lo, hi), bins=edges)[0]
+    np.testing.assert_array_equal(counts, want)
+    assert got == (x.size, values.size - x.size, (x < lo).sum(), (x > hi).sum(), (x == lo).sum(), (x == hi).sum())
+
+
 # ---------------------------------------------------------------------------- divergences
 
 count_vectors = st.integers(1, 40).flatmap(
@@ -220,7 +309,7 @@ count_vectors = st.integers(1, 40).flatmap(
 def test_divergences_equal_the_numpy_formulas(counts):
     ref, cur = counts
     want = oracle_divergences(ref, cur)
-    kl, kl_rev, psi, js = divergences(ref.astype(np.float64), cur.astype(np.float64), 1e-10)
+    kl, kl_rev, psi, js = divergence(ref, cur, 1e-10)
     assert abs(kl - want["kl"]) <= KL_TOL
     assert abs(kl_rev - want["kl_reversed"]) <= KL_TOL
     assert abs(psi - want["psi"]) <= KL_TOL
@@ -229,7 +318,7 @@ def test_divergences_equal_the_numpy_formulas(counts):
 
 def test_identical_counts_give_exactly_zero():
     c = np.array([3, 0, 5, 1], dtype=np.float64)
-    assert divergences(c, c, 1e-10) == (0.0, 0.0, 0.0, 0.0)
+    assert divergence(c, c, 1e-10) == (0.0, 0.0, 0.0, 0.0)
 
 
 # ---------------------------------------------------------------------------- whole feature
@@ -308,3 +397,23 @@ def test_spec_golden_values():
     assert kernel_feature(old["height"], new["height"])["stats"].kl == 0.0
     drifted = [n for n in old if kernel_feature(old[n], new[n])["stats"].kl > 0.1]
     assert drifted == ["age", "income"]
+
+
+def test_a_small_comparison_does_not_import_numba(tmp_path):
+    """Start-up: two 100-row files compared through the CLI, and numba never imported."""
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(5)
+    for name in ("a", "b"):
+        pq.write_table(pa.table({"x": rng.normal(0, 1, 100), "n": rng.integers(0, 9, 100)}), tmp_path / f"{name}.parquet")
+    code = ("import sys; from streamdrift.cli import main\n"
+            "sys.argv = ['streamdrift', 'compare', sys.argv[1], sys.argv[2]]\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "print('numba' in sys.modules, 'pandas' in sys.modules, file=sys.stderr)")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a.parquet"), str(tmp_path / "b.parquet")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.stderr.strip().splitlines()[-1] == "False False", r.stderr

@@ -23,6 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
+import _data
+from _baselines import KL_TOL
+from _harness import Row, ratio_row, timed
+
+from tests.oracle import oracle_kl
+
+ORDER = 35
+SIZES = {"full": {"rows": 10_000_000}, "quick": {"rows": 500_000}}
+
 CATEGORIES = 2_000
 CHUNK_ROWS = 1_000_000
 VERSION = 1
@@ -80,42 +89,38 @@ def pandas_value_counts(paths) -> list[dict]:
     return [pd.read_parquet(p, columns=["code"])["code"].value_counts(dropna=True).to_dict() for p in paths]
 
 
-def bench_categorical(sz, data_dir, timed, row, kl_tol):
+def run(ctx) -> list[Row]:
     from streamdrift import compare
 
-    rows_n = sz["categorical_rows"]
-    ref, cur = string_file(data_dir, "reference", rows_n), string_file(data_dir, "current", rows_n)
+    rows_n = ctx.sizes["rows"]
+    ref, cur = string_file(_data.DATA_DIR, "reference", rows_n), string_file(_data.DATA_DIR, "current", rows_n)
     batch_size = 65_536
     t = timed(dict(
         pyarrow=lambda: pyarrow_value_counts([ref, cur], batch_size),
         compare=lambda: compare(str(ref), str(cur), batch_size=batch_size),
         pandas=lambda: pandas_value_counts([ref, cur]),
         pyarrow_dictionary=lambda: pyarrow_value_counts([ref, cur], batch_size, ["code"]),
-    ), sz["repeats"])
-    _check(t["compare"]["result"]["code"], t["pandas"]["result"], kl_tol)
+    ), ctx.repeats)
+    _check(t["compare"].result["code"], t["pandas"].result)
     size = f"2 x {rows_n / 1e6:g}M rows, 1 string column, {CATEGORIES} categories, batch {batch_size}"
-    c, base, pd_ = t["compare"]["best"], t["pyarrow"]["best"], t["pandas"]["best"]
-    samples = {k: v["samples"] for k, v in t.items()}
     return [
-        row("categorical", f"compare() of a string column, {size}", c, "s",
-            "pyarrow iter_batches + value_counts per batch", base, c / base, f"{c / base:.2f}x of pyarrow",
-            "<= 1.5x", c / base <= 1.5, samples=samples),
-        row("categorical", "  same, against pandas read_parquet + value_counts", c, "s",
-            "pandas read_parquet + value_counts", pd_, pd_ / c, f"{pd_ / c:.2f}x faster than pandas",
-            ">= 5x faster", pd_ / c >= 5),
-        row("categorical", "  pyarrow read as dictionaries + value_counts per batch, as streamdrift reads (info)",
-            t["pyarrow_dictionary"]["best"], "s", "pyarrow iter_batches + value_counts per batch", base,
-            t["pyarrow_dictionary"]["best"] / base, f"{t['pyarrow_dictionary']['best'] / base:.2f}x"),
+        ratio_row(group="categorical", case=f"compare() of a string column, {size}", t=t, name="compare",
+                  baseline="pyarrow", baseline_name="pyarrow iter_batches + value_counts per batch", limit=1.5,
+                  target="<= 1.5x"),
+        ratio_row(group="categorical", case="  same, against pandas read_parquet + value_counts", t=t,
+                  name="compare", baseline="pandas", baseline_name="pandas read_parquet + value_counts",
+                  faster=True, limit=5.0, target=">= 5x faster"),
+        ratio_row(group="categorical", case="  pyarrow read as dictionaries + value_counts per batch, as streamdrift "
+                  "reads (info)", t=t, name="pyarrow_dictionary", baseline="pyarrow",
+                  baseline_name="pyarrow iter_batches + value_counts per batch"),
     ]
 
 
-def _check(feature, pandas_counts, kl_tol) -> None:
+def _check(feature, pandas_counts) -> None:
     ref, cur = pandas_counts
     cats = sorted(set(ref) | set(cur), key=lambda v: v.encode())
     assert feature.categories == cats, "categories differ from pandas"
     assert feature.reference_counts == [ref.get(k, 0) for k in cats], "reference counts differ from pandas"
     assert feature.current_counts == [cur.get(k, 0) for k in cats], "current counts differ from pandas"
-    p = (np.array(feature.reference_counts, dtype=float) + 1e-10)
-    q = (np.array(feature.current_counts, dtype=float) + 1e-10)
-    p, q = p / p.sum(), q / q.sum()
-    assert abs(feature.kl - float(np.sum(p * np.log(p / q)))) <= kl_tol, "KL differs from the formula"
+    want = oracle_kl(feature.reference_counts, feature.current_counts)
+    assert abs(feature.kl - want) <= KL_TOL, "KL differs from the oracle's"

@@ -1,0 +1,274 @@
+"""The JIT kernels of the range and of the exact fill by comparison or search: pure functions on ndarrays.
+
+Every kernel releases the GIL, so callers count several features at once on threads.
+Values of any integer or float dtype are compared as float64. NaN and +-inf are
+*missing*; Arrow nulls reach the kernels as NaN.
+
+Speed comes from letting LLVM vectorise: loops run as ``for i in range(a.size)`` over
+arrays or slices (a known non-negative index needs no wraparound check), without
+branches, and without float min/max reductions (which only vectorise under fastmath,
+which we never use): the range is found on order-preserving integer keys of the float
+bits instead.
+
+``streamdrift._kernels`` picks the kernel for a dtype and size; ``_jit_linear`` holds the
+arithmetic fill used for most inputs, these fills are its exact fallback.
+"""
+
+import numpy as np
+from numba import njit
+
+BLOCK = 2048
+"""Values per block in the comparison fill: small enough to stay in L1 for all edges."""
+
+COMPARISON_MAX_BINS = 48
+"""Up to this many bins, counting by comparison with every edge beats a per-value search."""
+
+_EXP64 = np.int64(0x7FF0000000000000)
+_MAG64 = np.int64(0x7FFFFFFFFFFFFFFF)
+_EXP32 = np.int32(0x7F800000)
+_MAG32 = np.int32(0x7FFFFFFF)
+_I64MAX = np.int64(0x7FFFFFFFFFFFFFFF)
+_I64MIN = np.int64(-0x7FFFFFFFFFFFFFFF - 1)
+_I32MAX = np.int32(0x7FFFFFFF)
+_I32MIN = np.int32(-0x7FFFFFFF - 1)
+_FMAX = np.finfo(np.float64).max
+
+
+# ------------------------------------------------------------------------- the range
+
+
+@njit(nogil=True, cache=True)
+def _range_keys(bits, exp, mag, shift, key_max, key_min):
+    """Min and max order-preserving integer key of the finite floats whose bits are ``bits``, and their count.
+
+    ``key = bits ^ ((bits >> shift) & mag)`` orders IEEE floats as signed integers; the
+    constants are those of the float width (int64 for float64, int32 for float32).
+    """
+    lo = key_max
+    hi = key_min
+    valid = 0
+    for i in range(bits.size):
+        u = bits[i]
+        finite = (u & exp) != exp
+        key = u ^ ((u >> shift) & mag)
+        lo = min(lo, key if finite else key_max)
+        hi = max(hi, key if finite else key_min)
+        valid += finite
+    return lo, hi, valid
+
+
+@njit(nogil=True, cache=True)
+def range_float64(values):
+    """``(lo, hi, valid, missing)`` of a contiguous float64 array; lo/hi are +inf/-inf when none is finite."""
+    lo, hi, valid = _range_keys(values.view(np.int64), _EXP64, _MAG64, np.int64(63), _I64MAX, _I64MIN)
+    if valid == 0:
+        return np.inf, -np.inf, 0, values.size
+    keys = np.empty(2, np.int64)
+    keys[0] = lo ^ ((lo >> 63) & _MAG64)
+    keys[1] = hi ^ ((hi >> 63) & _MAG64)
+    floats = keys.view(np.float64)
+    return floats[0], floats[1], valid, values.size - valid
+
+
+@njit(nogil=True, cache=True)
+def range_float32(values):
+    """As ``range_float64`` for a contiguous float32 array (lo/hi returned as float64)."""
+    lo, hi, valid = _range_keys(values.view(np.int32), _EXP32, _MAG32, np.int32(31), _I32MAX, _I32MIN)
+    if valid == 0:
+        return np.inf, -np.inf, 0, values.size
+    keys = np.empty(2, np.int32)
+    keys[0] = lo ^ ((lo >> 31) & _MAG32)
+    keys[1] = hi ^ ((hi >> 31) & _MAG32)
+    floats = keys.view(np.float32)
+    return np.float64(floats[0]), np.float64(floats[1]), valid, values.size - valid
+
+
+@njit(nogil=True, cache=True)
+def range_integer(values):
+    """As ``range_float64`` for integers (all valid); converting after min/max is exact as it is monotonic."""
+    if values.size == 0:
+        return np.inf, -np.inf, 0, 0
+    lo = values[0]
+    hi = values[0]
+    for i in range(values.size):
+        lo = min(lo, values[i])
+        hi = max(hi, values[i])
+    return np.float64(lo), np.float64(hi), values.size, 0
+
+
+# --------------------------------------------------------------------------- the counts
+
+
+@njit(nogil=True, cache=True)
+def _count_at_least(x, edge):
+    n = 0
+    for i in range(x.size):
+        n += x[i] >= edge
+    return n
+
+
+@njit(nogil=True, cache=True)
+def _count_at_least3(x, a, b, c):
+    """Three edges per pass over the block: each loaded value serves three compares."""
+    na = 0
+    nb = 0
+    nc = 0
+    for i in range(x.size):
+        v = x[i]
+        na += v >= a
+        nb += v >= b
+        nc += v >= c
+    return na, nb, nc
+
+
+@njit(nogil=True, cache=True)
+def _block_counts(x, edges, ge):
+    """Add ``#(x >= edges[k])`` to ``ge[k]``; return ``#(x > hi)``, ``#(not NaN)``, ``#(x == lo)``."""
+    k = 0
+    while k + 3 <= edges.size:
+        a, b, c = _count_at_least3(x, edges[k], edges[k + 1], edges[k + 2])
+        ge[k] += a
+        ge[k + 1] += b
+        ge[k + 2] += c
+        k += 3
+    while k < edges.size:
+        ge[k] += _count_at_least(x, edges[k])
+        k += 1
+    hi = edges[edges.size - 1]
+    lo = edges[0]
+    above = 0
+    not_nan = 0
+    at_lo = 0
+    for i in range(x.size):
+        v = x[i]
+        above += v > hi
+        not_nan += v == v
+        at_lo += v == lo
+    return above, not_nan, at_lo
+
+
+@njit(nogil=True, cache=True)
+def _infinities(values):
+    neg = 0
+    pos = 0
+    for i in range(values.size):
+        v = np.float64(values[i])
+        neg += v == -np.inf
+        pos += v == np.inf
+    return neg, pos
+
+
+@njit(nogil=True, cache=True)
+def _finish(values, edges, counts, ge, gt, not_nan, at_lo):
+    """Turn cumulative ``>=`` counts into bins (numpy's own rule) and the out-of-range tallies."""
+    bins = edges.size - 1
+    last = bins - 1
+    lt = not_nan - ge[0]
+    neg = 0
+    pos = 0
+    if lt > 0 or gt > 0:
+        neg, pos = _infinities(values)
+    valid = not_nan - neg - pos
+    below = lt - neg
+    above = gt - pos
+    for k in range(last):
+        counts[k] += ge[k] - ge[k + 1]
+    counts[last] += ge[last] - gt
+    at_hi = ge[bins] - gt
+    counts[0] += below
+    counts[last] += above
+    return valid, values.size - valid, below, above, at_lo, at_hi
+
+
+@njit(nogil=True, cache=True)
+def fill_compare_float64(values, edges, counts):
+    """Count contiguous float64 ``values`` into ``counts`` by comparison with every edge.
+
+    Bin ``k`` gets ``#(v >= edges[k]) - #(v >= edges[k+1])`` and the last bin
+    ``#(v >= edges[-2]) - #(v > edges[-1])``: this *is* ``numpy.histogram``'s rule (searchsorted
+    left, and right on the last edge), so values on an edge or one ulp beside it, equal
+    edges and ``lo == hi`` agree with numpy by construction, with no index estimate.
+    Values outside the edges are clipped into the end bins and counted as below/above.
+
+    Returns ``(valid, missing, below, above, at_lo, at_hi)``; ``at_lo``/``at_hi`` count
+    values equal to the first/last edge, so a caller can verify that the edges span
+    exactly the data's range (all inside, and both ends hit).
+    """
+    ge = np.zeros(edges.size, np.int64)
+    gt = 0
+    not_nan = 0
+    at_lo = 0
+    for start in range(0, values.size, BLOCK):
+        a, b, c = _block_counts(values[start : start + BLOCK], edges, ge)
+        gt += a
+        not_nan += b
+        at_lo += c
+    return _finish(values, edges, counts, ge, gt, not_nan, at_lo)
+
+
+@njit(nogil=True, cache=True)
+def fill_compare_cast(values, edges, counts):
+    """``fill_compare_float64`` for any other dtype: each block is converted to float64 first."""
+    ge = np.zeros(edges.size, np.int64)
+    buf = np.empty(BLOCK, np.float64)
+    gt = 0
+    not_nan = 0
+    at_lo = 0
+    for start in range(0, values.size, BLOCK):
+        block = values[start : start + BLOCK]
+        for i in range(block.size):
+            buf[i] = np.float64(block[i])
+        a, b, c = _block_counts(buf[: block.size], edges, ge)
+        gt += a
+        not_nan += b
+        at_lo += c
+    return _finish(values, edges, counts, ge, gt, not_nan, at_lo)
+
+
+@njit(nogil=True, cache=True)
+def fill_search(values, edges, counts):
+    """Count ``values`` into ``counts`` one by one: for many bins, where comparing with every edge is slow.
+
+    The bin index is estimated from the width, then corrected against the exact edges
+    until ``edges[k] <= v < edges[k+1]`` (the last bin also takes ``v == hi``), so the result
+    is numpy's whatever the estimate's rounding. Same contract as ``fill_compare_float64``.
+    """
+    bins = edges.size - 1
+    lo = edges[0]
+    hi = edges[bins]
+    width = hi - lo
+    scale = bins / width if width > 0.0 else 0.0
+    last = bins - 1
+    valid = 0
+    below = 0
+    above = 0
+    at_lo = 0
+    at_hi = 0
+    for i in range(values.size):
+        v = np.float64(values[i])
+        if not abs(v) <= _FMAX:
+            continue
+        valid += 1
+        at_lo += v == lo
+        at_hi += v == hi
+        if v < lo:
+            below += 1
+            counts[0] += 1
+            continue
+        if v > hi:
+            above += 1
+            counts[last] += 1
+            continue
+        f = (v - lo) * scale
+        if f >= last:
+            k = last
+        elif f >= 0.0:
+            k = int(f)
+        else:
+            k = 0
+        while k > 0 and v < edges[k]:
+            k -= 1
+        while k < last and v >= edges[k + 1]:
+            k += 1
+        counts[k] += 1
+    return valid, values.size - valid, below, above, at_lo, at_hi
