@@ -16,7 +16,8 @@ import pyarrow as pa
 
 from streamdrift.convert import column_values, holds_numbers, is_numeric
 from streamdrift.errors import DriftError
-from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source, open_source
+from streamdrift.executor import DASK_TIMEOUT, Executor, executor_for
+from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
 from streamdrift.stats import BINS, EPS, THRESHOLD, binnable_edges
@@ -32,6 +33,8 @@ def compare(
     batch_size: int = DEFAULT_BATCH_SIZE,
     threads: int | None = None,
     use_statistics: bool = True,
+    dask=None,
+    dask_timeout: float = DASK_TIMEOUT,
 ) -> Report:
     """Per-feature drift between ``reference`` and ``current`` (SPEC section 2).
 
@@ -40,16 +43,18 @@ def compare(
     of column name to array. Features are the numeric columns of both sides (or
     ``columns``), in the reference's column order. ``threads`` counts features in
     parallel (default: the number of CPUs, less one when files are decoded).
+
+    ``dask``: count on a Dask cluster (a ``distributed.Client``, a scheduler address, or
+    ``"local"``/``"local:N"``); dask DataFrame inputs always are. Bit-identical to a local run.
     """
     threshold = check_threshold(threshold)
     bins = check_bins(bins)
     if batch_size < 1:
         raise DriftError(f"batch size must be a positive number of rows, got {batch_size}")
-    with open_source(reference, "reference") as ref, open_source(current, "current") as cur:
-        features = select_features(ref, cur, columns)
-        decoding = isinstance(ref, FileSource) or isinstance(cur, FileSource)
-        with Counter(threads, decoding) as counter:
-            return _compare(ref, cur, features, threshold, bins, batch_size, counter, use_statistics)
+    with executor_for(dask, (reference, current), threads, dask_timeout) as executor:
+        with executor.open(reference, "reference") as ref, executor.open(current, "current") as cur:
+            features = select_features(ref, cur, columns)
+            return _compare(ref, cur, features, threshold, bins, batch_size, executor, use_statistics)
 
 
 def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, float]:
@@ -124,8 +129,8 @@ def thread_count(threads: int | None, decoding: bool = False) -> int:
     return max(1, cpus - 1 if decoding else cpus)
 
 
-class Counter:
-    """Feeds a source's batches to per-feature states, features in parallel on a thread pool."""
+class Counter(Executor):
+    """The local executor: feeds a source's batches to per-feature states, features in parallel on a thread pool."""
 
     def __init__(self, threads: int | None, decoding: bool = False):
         self.threads = thread_count(threads, decoding)
@@ -137,11 +142,6 @@ class Counter:
     def __exit__(self, *exc):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def ranges(self, source: Source, features: list[str], batch_size: int) -> dict[str, Range]:
-        states = {f: Range() for f in features}
-        self.fill(source, states, batch_size)
-        return states
 
     def fill(self, source: Source, states: dict, batch_size: int) -> None:
         """``update`` every state with its column of every batch of ``source``."""

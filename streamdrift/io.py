@@ -199,15 +199,17 @@ def _open_ipc(path: Path, fmt: str):
     return pa.ipc.open_file(source) if fmt == IPC_FILE else pa.ipc.open_stream(source)
 
 
-def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None):
+def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None,
+              row_groups: list[int] | None = None):
     """Batches of one file, with read errors turned into a DriftError naming the file.
 
-    ``footer``: a Parquet file's metadata when already read, so it is not parsed again.
+    ``footer``: a Parquet file's metadata when already read, so it is not parsed again;
+    ``row_groups``: only these row groups of a Parquet file (a partition of it).
     """
     try:
         if fmt == PARQUET:
             with open_parquet(path, footer) as pf:
-                yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+                yield from pf.iter_batches(batch_size=batch_size, columns=columns, row_groups=row_groups)
         else:
             with _open_ipc(path, fmt) as reader:
                 if fmt == IPC_FILE:
@@ -367,10 +369,10 @@ def open_source(obj, role: str) -> Source:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise DriftError(f"{role} '-': standard input is empty; pipe Parquet or an Arrow IPC stream into it")
             return FileSource([path], name="standard input", cleanup=tmp)
-        return FileSource(data_files(Path(obj)), name=f"'{obj}'")
+        return FileSource(data_files(Path(obj)), name=paths_name(obj))
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(p, (str, os.PathLike)) for p in obj):
         files = [f for p in obj for f in data_files(Path(p))]
-        return FileSource(files, name=f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else ""))
+        return FileSource(files, name=paths_name(obj))
     if isinstance(obj, pa.Table):
         return TableSource(obj, role)
     if isinstance(obj, pa.RecordBatch):
@@ -385,6 +387,13 @@ def open_source(obj, role: str) -> Source:
         f"{role}: cannot read a {type(obj).__name__}; pass Parquet paths, a pyarrow Table/RecordBatch/Dataset, "
         "a pandas DataFrame or a mapping of column name to array"
     )
+
+
+def paths_name(obj) -> str:
+    """How paths are named in messages: ``'a.parquet'``, or ``'a.parquet' (+2 more)`` for a list."""
+    if isinstance(obj, (list, tuple)):
+        return f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else "")
+    return f"'{obj}'"
 
 
 def _pandas_table(df) -> pa.Table:

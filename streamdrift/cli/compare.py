@@ -4,6 +4,7 @@
 import click
 
 from streamdrift.cli import EXIT_DRIFT, EXIT_OK, StdoutClosed, cli, emit, split_columns, warn
+from streamdrift.cli.scale import dask_options
 from streamdrift.defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
 from streamdrift.defaults import BINS, THRESHOLD
 
@@ -21,6 +22,7 @@ Examples:
   streamdrift compare ref/ part-files/ --columns age,income --threshold 0.05
   streamdrift compare ref.parquet cur.parquet --format json | jq .kl
   streamdrift cat day1.parquet day2.parquet | streamdrift compare ref.parquet -
+  streamdrift compare ref/ cur/ --dask tcp://scheduler:8786   # count on a Dask cluster
 
 Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
 @click.argument("reference")
@@ -36,7 +38,9 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding files].")
 @click.option("--no-statistics", is_flag=True,
               help="Ignore Parquet column statistics and scan for the range (two decoding passes).")
-def compare_command(reference, current, threshold, bins, columns, fmt, batch_size, threads, no_statistics):
+@dask_options
+def compare_command(reference, current, threshold, bins, columns, fmt, batch_size, threads, no_statistics,
+                    dask, dask_timeout):
     """Compare CURRENT with REFERENCE and report drifted features.
 
     REFERENCE and CURRENT are Parquet files, directories of Parquet part files, Arrow IPC
@@ -49,7 +53,7 @@ def compare_command(reference, current, threshold, bins, columns, fmt, batch_siz
 
     report = compare(
         reference, current, threshold=threshold, bins=bins, columns=split_columns(columns),
-        batch_size=batch_size, threads=threads, use_statistics=not no_statistics,
+        batch_size=batch_size, threads=threads, use_statistics=not no_statistics, dask=dask, dask_timeout=dask_timeout,
     )
     try:
         if fmt == "json":
