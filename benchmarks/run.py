@@ -3,7 +3,7 @@
 
     python benchmarks/run.py [--quick] [--only kernel,threads,...] [--out benchmarks/results/latest.json]
 
-Groups (see benchmarks/README.md): kernel, threads, compare, rss, evidently, watch, grader.
+Groups (see benchmarks/README.md): kernel, threads, compare, rss, evidently, watch, grader, dask.
 Each group times streamdrift and its baseline in the same process (or, for the command
 line, the same kind of subprocess), asserts that both computed the same answer, and
 prints the ratio, the target and PASS/MISS. Timings are the best of N interleaved runs
@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 import _data  # noqa: E402
 
-GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader"]
+GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "dask"]
 
 FULL = dict(
     kernel_n=20_000_000,  # values per side
@@ -733,8 +733,15 @@ def group_grader(sz, ctx):
     return bench_grader(grader, sz, timed, row, Skip)
 
 
+def group_dask(sz, ctx):
+    from _dask_bench import bench_dask
+
+    return bench_dask(sz, ctx, parquet_pair=parquet_pair, parquet_oracle=parquet_oracle, check_report=check_report,
+                      timed=timed, row=row, cli_command=cli_command, Skip=Skip)
+
+
 GROUP_FUNCS = dict(kernel=group_kernel, threads=group_threads, compare=group_compare, rss=group_rss,
-                   evidently=group_evidently, watch=group_watch, grader=group_grader)
+                   evidently=group_evidently, watch=group_watch, grader=group_grader, dask=group_dask)
 
 
 # ------------------------------------------------------------------------------ report
