@@ -26,7 +26,7 @@ def bench_dask(sz, ctx, *, parquet_pair, parquet_oracle, check_report, timed, ro
     rows_n = sz["pq_rows"]
     ref, cur = parquet_pair(rows_n)
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                       dashboard_address=None, silence_logs=logging.CRITICAL)
+                                       dashboard_address=":0", silence_logs=logging.CRITICAL)
     client = distributed.Client(cluster, set_as_default=False)
     try:
         fns = dict(local=lambda: streamdrift.compare(str(ref), str(cur)),

@@ -115,7 +115,7 @@ class DaskExecutor(Executor):
             raise DriftError(f"--dask {address}: the number of local workers must be a whole number >= 1, e.g. local:2")
         cluster = distributed.LocalCluster(
             n_workers=int(count) if count else (os.cpu_count() or 1), threads_per_worker=1, processes=True,
-            host="127.0.0.1", dashboard_address=None, silence_logs=logging.CRITICAL,
+            host="127.0.0.1", dashboard_address=":0", silence_logs=logging.CRITICAL,
         )
         try:
             client = distributed.Client(cluster, timeout=timeout, set_as_default=False)

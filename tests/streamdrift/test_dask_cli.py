@@ -44,7 +44,7 @@ def scheduler(tmp_path_factory):
             time.sleep(0.05)
         assert file.exists(), "dask scheduler did not start"
         for _ in range(2):
-            procs.append(subprocess.Popen([DASK, "worker", "--nthreads", "1", *common], stderr=subprocess.DEVNULL))
+            procs.append(subprocess.Popen([DASK, "worker", "--nthreads", "1", "--no-nanny", *common], stderr=subprocess.DEVNULL))
         with distributed.Client(scheduler_file=str(file), timeout=60) as client:
             client.wait_for_workers(2, timeout=120)
         yield json.loads(file.read_text())["address"]
