@@ -145,7 +145,8 @@ class DaskExecutor(Executor):
             source.check(list(states))
             tasks = [(fill_partition, part) for part in source.partitions]
         elif isinstance(source, FrameSource):
-            tasks = [(fill_frame, part) for part in source.frame[list(states)].to_delayed()]
+            columns = [c for c in source.frame.columns if str(c) in states]  # labels may be numbers
+            tasks = [(fill_frame, part) for part in source.frame[columns].to_delayed()]
         else:
             from streamdrift.comparison import Counter
 
