@@ -159,6 +159,26 @@ class DaskExecutor(Executor):
         for name in states:
             states[name] += total[name]
 
+    def map_unordered(self, fn, items):
+        """``(item, fn(item))`` with ``fn`` run on the workers, in completion order. A task whose
+        worker dies is run again on another (Dask's retries); the futures left are cancelled on
+        any error, Ctrl-C, or when the iterator is closed early."""
+        from distributed import as_completed
+
+        if self.client is None:
+            yield from super().map_unordered(fn, items)
+            return
+        items = list(items)
+        futures = self.client.map(fn, items, pure=False)
+        index = {future.key: i for i, future in enumerate(futures)}
+        try:
+            for future in as_completed(futures):
+                yield items[index[future.key]], self._wait(future)
+        finally:
+            pending = [f for f in futures if not f.done()]
+            if pending:
+                self.client.cancel(pending, force=True)
+
     def _reduce(self, tasks, template: dict, batch_size: int) -> dict:
         import dask
 

@@ -133,6 +133,16 @@ def streamdrift_frames(columns):
     return pd.DataFrame(columns)
 
 
+def test_map_unordered_runs_on_the_workers(client):
+    got = list(DaskExecutor(client).map_unordered(worker_and_square, range(12)))
+    assert sorted((x, r[1]) for x, r in got) == [(x, x * x) for x in range(12)]
+    assert {r[0] for _, r in got} <= set(client.scheduler_info()["workers"])
+
+
+def worker_and_square(x):
+    return distributed.get_worker().address, x * x
+
+
 # ---------------------------------------------------------------- errors, worker death, Ctrl-C
 
 

@@ -90,3 +90,9 @@ def test_compare_and_profile_never_import_dask_without_dask(tmp_path):
     )
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
+
+
+def test_map_unordered_on_local_threads_gives_every_item_once():
+    with Counter(3) as executor:
+        got = list(executor.map_unordered(lambda x: x * x, range(50)))
+    assert sorted(got) == [(x, x * x) for x in range(50)]
