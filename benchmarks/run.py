@@ -42,7 +42,7 @@ import numpy as np  # noqa: E402
 
 import _data  # noqa: E402
 
-GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "dask"]
+GROUPS = ["kernel", "threads", "compare", "rss", "evidently", "watch", "grader", "categorical", "dask"]
 
 FULL = dict(
     kernel_n=20_000_000,  # values per side
@@ -55,6 +55,7 @@ FULL = dict(
     watch_parts=10,
     watch_reference_rows=1_000_000,
     grader_submissions=40,
+    categorical_rows=10_000_000,
     repeats=3,
     startup_runs=5,
 )
@@ -69,6 +70,7 @@ QUICK = dict(
     watch_parts=4,
     watch_reference_rows=20_000,
     grader_submissions=6,
+    categorical_rows=500_000,
     repeats=3,
     startup_runs=3,
 )
@@ -740,8 +742,15 @@ def group_dask(sz, ctx):
                       timed=timed, row=row, cli_command=cli_command, Skip=Skip)
 
 
+def group_categorical(sz, ctx):
+    from _categorical_bench import bench_categorical
+
+    return bench_categorical(sz, _data.DATA_DIR, timed, row, KL_TOL)
+
+
 GROUP_FUNCS = dict(kernel=group_kernel, threads=group_threads, compare=group_compare, rss=group_rss,
-                   evidently=group_evidently, watch=group_watch, grader=group_grader, dask=group_dask)
+                   evidently=group_evidently, watch=group_watch, grader=group_grader, categorical=group_categorical,
+                   dask=group_dask)
 
 
 # ------------------------------------------------------------------------------ report

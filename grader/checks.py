@@ -1,6 +1,6 @@
 """The checks of one case: what the sandboxed child reported against the expected values.
 
-The child's report is untrusted plain JSON (``grader._sandbox_child.encode_result``): every
+The child's report is untrusted plain JSON (``grader.sandbox.harness.encode_result``): every
 field is type-checked here before use; nothing it sends is evaluated or unpickled.
 """
 

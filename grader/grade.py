@@ -10,12 +10,21 @@ from __future__ import annotations
 import signal
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from grader.checks import REASONS, CaseResult, check_case
-from grader.sandbox import MAX_CODE_CHARS, RawRun, check_setup, execute
+from grader.sandbox import DEFAULT_LIMITS, MAX_CODE_CHARS, RawRun, check_setup, encode_cases, execute
 
-DEFAULT_TIMEOUT_S = 20.0
-DEFAULT_MEMORY_MB = 2048
+DEFAULT_TIMEOUT_S = DEFAULT_LIMITS.timeout_s
+DEFAULT_MEMORY_MB = DEFAULT_LIMITS.memory_mb
+
+
+@lru_cache(maxsize=8)
+def _case_data(seed: int):
+    """The hidden cases' data as the sandbox gets it: arrays only, no seed, no expected values."""
+    from grader.cases import make_cases
+
+    return encode_cases(make_cases(seed))
 
 
 @dataclass
@@ -114,7 +123,7 @@ def grade_code(
     """Grade ``code`` (the submission's Python source) on the hidden cases of ``seed``.
 
     ``isolation`` is ``"fork"`` (a child forked from a warm worker, the default; ``pool`` is a
-    ``grader.batch.ForkPool``, else a shared one) or ``"spawn"`` (a fresh interpreter).
+    ``grader.sandbox.ForkPool``, else a shared one) or ``"spawn"`` (a fresh interpreter).
     ``timeout_s`` is the wall-time limit of the whole run (top level and every case; cases
     not reached score ``timeout``), ``memory_mb`` its address-space limit, ``output_limit``
     the characters kept of each call's printed output. ``cases`` restricts grading to the
@@ -140,9 +149,10 @@ def grade_code(
         detail = f"{type(exc).__name__}: {exc}"[:300]
         return _summarise(_all_cases_fail(selected, "syntax_error", detail), started, None)
 
-    job = {"mode": "grade", "code": code, "seed": int(seed), "memory_mb": int(memory_mb),
+    job = {"mode": "grade", "code": code, "memory_mb": int(memory_mb),
            "output_limit": int(output_limit), "cases": [c.name for c, _ in selected]}
-    raw = execute(job, timeout_s=float(timeout_s), output_limit=int(output_limit), isolation=isolation, pool=pool)
+    raw = execute(job, timeout_s=float(timeout_s), output_limit=int(output_limit), isolation=isolation, pool=pool,
+                  data=_case_data(int(seed)))
     check_setup(raw)  # a sandbox that failed to start is never scored as the submission's crash
 
     extra = []

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import replace
 
+from streamdrift.convert import is_categorical, is_feature_type, is_numeric
 from streamdrift.errors import DriftError
 from streamdrift.executor import DASK_TIMEOUT, Executor, is_dask_collection, reads_files
 from streamdrift.io import Source, check_columns, paths_name
-from streamdrift.partitions import PARTITION_ROWS, FileInfo, fill_frame, fill_partition, list_files, merge, read_footer, split
+from streamdrift.partitions import PARTITION_ROWS, FileInfo, Partition, fill_frame, fill_partition, list_files, merge, read_footer, split
 
 SPLIT_EVERY = 8  # partitions' states summed per reduction task
 
@@ -42,16 +44,22 @@ def _dask_modules():
 class ClusterFiles(Source):
     """Files read by the workers: the client holds only their ``FileInfo`` (footers)."""
 
-    def __init__(self, infos: list[FileInfo], name: str, partition_rows: int = PARTITION_ROWS):
+    def __init__(self, infos: list[FileInfo], name: str, partition_rows: int = PARTITION_ROWS, accept=is_numeric):
         self.infos = infos
         self.name = name
         self.schema = infos[0].schema
-        self.partitions = [p for info in infos for p in split(info, partition_rows)]
+        self.accept = accept
+        self.partition_rows = partition_rows
 
-    def check(self, columns: list[str]) -> None:
-        """Every file has ``columns``, numeric (``FileSource`` checks this while reading)."""
+    def partitions(self, columns: list[str]) -> list[Partition]:
+        """Every file's partitions for reading ``columns``, after checking that every file has them
+        with a type this source accepts (``FileSource`` checks the same while reading)."""
+        out = []
         for info in self.infos:
-            check_columns(info.schema, columns, f"'{info.path}'")
+            check_columns(info.schema, columns, f"'{info.path}'", accept=self.accept)
+            strings = tuple(c for c in columns if is_categorical(info.schema.field(c).type))  # read as dictionaries
+            out.extend(replace(part, dictionary=strings) for part in split(info, self.partition_rows))
+        return out
 
     def statistics_range(self, column):
         lo, hi = float("inf"), float("-inf")
@@ -128,22 +136,21 @@ class DaskExecutor(Executor):
         while self._owned:
             self._owned.pop(0).close()
 
-    def open(self, obj, role: str):
+    def open(self, obj, role: str, features: bool = False):
         if is_dask_collection(obj):
             return FrameSource(obj, role)
         if self.client is None or isinstance(obj, Source) or not reads_files(obj) or str(obj) == "-":
-            return super().open(obj, role)  # data on this machine is counted here
+            return super().open(obj, role, features)  # data on this machine is counted here
         paths = [str(obj)] if isinstance(obj, (str, os.PathLike)) else [str(p) for p in obj]
         files = [f for listed in self._wait(self.client.map(list_files, paths, pure=False)) for f in listed]
         infos = self._wait(self.client.map(read_footer, files, pure=False))
-        return ClusterFiles(infos, paths_name(obj), self.partition_rows)
+        return ClusterFiles(infos, paths_name(obj), self.partition_rows, is_feature_type if features else is_numeric)
 
     def fill(self, source, states: dict, batch_size: int) -> None:
         """Fill ``states`` (fresh ones, as their constructors make them: each partition starts
         from a copy) from ``source``, partitions on the cluster, the sum added here."""
         if isinstance(source, ClusterFiles):
-            source.check(list(states))
-            tasks = [(fill_partition, part) for part in source.partitions]
+            tasks = [(fill_partition, part) for part in source.partitions(list(states))]
         elif isinstance(source, FrameSource):
             columns = [c for c in source.frame.columns if str(c) in states]  # labels may be numbers
             tasks = [(fill_frame, part) for part in source.frame[columns].to_delayed()]

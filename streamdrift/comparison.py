@@ -3,7 +3,8 @@
 Two passes over each side, batch by batch, so memory is bounded by the batch size:
 1. the range: the combined finite min/max per feature, from trusted Parquet statistics
    (no decoding) or by scanning;
-2. the counts: histograms against ``linspace(lo, hi, bins + 1)`` on both sides.
+2. the counts: histograms against ``linspace(lo, hi, bins + 1)`` on both sides, and the
+   counts per category of the categorical features (``Categories``, SPEC section 2b).
 The histograms also record the true min/max they saw; if statistics promised a range the
 data does not have, the affected features are counted again on the true range, so the
 result is exact whatever a writer put in the footer.
@@ -14,9 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 
-from streamdrift.convert import column_values, holds_numbers, is_numeric
+from streamdrift.categories import Categories
+from streamdrift.convert import CATEGORICAL, NUMERIC
+from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
 from streamdrift.executor import DASK_TIMEOUT, Executor, executor_for
+from streamdrift.features import select_features, side_name
 from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
@@ -30,46 +34,63 @@ def compare(
     threshold: float = THRESHOLD,
     bins: int = BINS,
     columns: list[str] | None = None,
+    categorical: list[str] | None = None,
+    max_categories: int = MAX_CATEGORIES,
     batch_size: int = DEFAULT_BATCH_SIZE,
     threads: int | None = None,
     use_statistics: bool = True,
     dask=None,
     dask_timeout: float = DASK_TIMEOUT,
 ) -> Report:
-    """Per-feature drift between ``reference`` and ``current`` (SPEC section 2).
+    """Per-feature drift between ``reference`` and ``current`` (SPEC sections 2 and 2b).
 
     Both may be Parquet paths (a file, a list, a directory of part files, ``-`` for stdin),
-    Arrow IPC files, pyarrow Tables/RecordBatches/Datasets, pandas DataFrames or mappings
-    of column name to array. Features are the numeric columns of both sides (or
-    ``columns``), in the reference's column order. ``threads`` counts features in
-    parallel (default: the number of CPUs, less one when files are decoded).
+    Arrow IPC files, pyarrow Tables/RecordBatches/Datasets/RecordBatchReaders, pandas
+    DataFrames, mappings of column name to array, or any object with the Arrow PyCapsule
+    stream interface (polars, DuckDB). Features are the numeric and categorical (string,
+    dictionary) columns of both sides, or ``columns``, in the reference's column order;
+    ``categorical`` names integer columns to compare as categories. Other columns are listed
+    in ``Report.skipped``. ``threads`` counts features in parallel (default: the number of
+    CPUs, less one when files are decoded).
 
     ``dask``: count on a Dask cluster (a ``distributed.Client``, a scheduler address, or
     ``"local"``/``"local:N"``); dask DataFrame inputs always are. Bit-identical to a local run.
     """
     threshold = check_threshold(threshold)
     bins = check_bins(bins)
+    Categories(max_categories)  # checks the cap
     if batch_size < 1:
         raise DriftError(f"batch size must be a positive number of rows, got {batch_size}")
-    with executor_for(dask, (reference, current), threads, dask_timeout) as executor:
-        with executor.open(reference, "reference") as ref, executor.open(current, "current") as cur:
-            features = select_features(ref, cur, columns)
-            return _compare(ref, cur, features, threshold, bins, batch_size, executor, use_statistics)
+    return _run(reference, current, threshold, bins, batch_size, threads, use_statistics,
+                dict(columns=columns, categorical=categorical), max_categories, dask, dask_timeout)
 
 
 def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, float]:
     """The original task's function: ``{column: KL}``, printing ``Drifted: <col> (KL=<4 dp>)`` lines.
 
-    Undefined KL (a side with no finite value) is NaN in the dict and never printed.
+    Numeric columns only, as the task says. Undefined KL (a side with no finite value) is NaN
+    in the dict and never printed.
     """
-    report = compare(old_df, new_df, threshold=threshold)
+    report = _run(old_df, new_df, check_threshold(threshold), BINS, DEFAULT_BATCH_SIZE, None, True,
+                  dict(numeric_only=True), MAX_CATEGORIES)
     for line in report.text_lines():
         print(line)
     labels = {str(c): c for c in getattr(old_df, "columns", ())}  # a DataFrame's own labels, 0 not '0'
     return {labels.get(name, name): kl for name, kl in report.kl().items()}
 
 
-def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, counter, use_statistics) -> Report:
+def _run(reference, current, threshold, bins, batch_size, threads, use_statistics, selecting, max_categories,
+         dask=None, dask_timeout=DASK_TIMEOUT):
+    with executor_for(dask, (reference, current), threads, dask_timeout) as executor:
+        with executor.open(reference, "reference", True) as ref, executor.open(current, "current", True) as cur:
+            selection = select_features(ref, cur, **selecting)
+            results = _compare(ref, cur, selection, threshold, bins, max_categories, batch_size, executor, use_statistics)
+    return Report(results, threshold=threshold, bins=bins, skipped=selection.skipped)
+
+
+def _compare(ref: Source, cur: Source, selection, threshold, bins, max_categories, batch_size, counter,
+             use_statistics) -> list[FeatureDrift]:
+    features = selection.of_kind(NUMERIC)
     ranges = {}
     promised = set()  # features whose range a Parquet footer gave, on either side
     for side in (ref, cur):
@@ -80,7 +101,9 @@ def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, co
         promised.update(f for f in features if f not in scanned)
 
     combined = {f: ranges[ref][f] + ranges[cur][f] for f in features}
-    hists = _count(ref, cur, features, combined, bins, batch_size, counter)
+    categories = {f: (lambda: Categories(max_categories)) for f in selection.of_kind(CATEGORICAL)}
+    hists = _count(ref, cur, features, combined, bins, batch_size, counter, categories)
+    check_rows(ref, cur, hists)
 
     wrong = [f for f in features if f in promised and not range_held(combined[f], hists[ref][f] + hists[cur][f], bins)]
     if wrong:  # statistics promised a range the data does not have: scan for the true one
@@ -91,11 +114,22 @@ def _compare(ref: Source, cur: Source, features, threshold, bins, batch_size, co
             hists[side].update(redo[side])
 
     results = []
-    for f in features:
+    for f, kind in selection.kinds.items():
         r, c = hists[ref][f], hists[cur][f]
+        if kind == CATEGORICAL:
+            results.append(FeatureDrift.from_categories(f, r, c, threshold, EPS))
+            continue
         reason = binnable_edges(combined[f].lo, combined[f].hi, bins)[1]
         results.append(FeatureDrift.from_histograms(f, r, c, threshold, EPS, reason=reason))
-    return Report(results, threshold=threshold, bins=bins)
+    return results
+
+
+def check_rows(ref: Source, cur: Source, states: dict) -> None:
+    """A side without a single row is an error naming it (it would otherwise look like 'no drift')."""
+    for side in (ref, cur):
+        counted = next(iter(states[side].values()), None)
+        if counted is not None and counted.count + counted.missing == 0:
+            raise DriftError(f"{side_name(side, ref)} has no rows; drift needs at least one row on each side")
 
 
 def range_held(promised: Range, counted: Histogram, bins: int) -> bool:
@@ -109,10 +143,12 @@ def _scan_ranges(ref, cur, features, batch_size, counter) -> dict[str, Range]:
     return {f: scanned[0][f] + scanned[1][f] for f in features}
 
 
-def _count(ref, cur, features, ranges, bins, batch_size, counter):
+def _count(ref, cur, features, ranges, bins, batch_size, counter, others=None):
+    """Each side's histograms of ``features`` on ``ranges``, and states from the ``others`` factories, in one pass."""
     out = {}
     for side in (ref, cur):
         out[side] = {f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features}
+        out[side].update({f: make() for f, make in (others or {}).items()})
         counter.fill(side, out[side], batch_size)
     return out
 
@@ -151,8 +187,8 @@ class Counter(Executor):
 
         def update(name, column):
             state = states[name]
-            for values in column_values(column):
-                state.update(values)
+            for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+                state.update(chunk)
 
         try:
             for batch in reader if reader is not None else batches:
@@ -166,65 +202,6 @@ class Counter(Executor):
         finally:
             if reader is not None:
                 reader.close()
-
-
-def select_features(ref: Source, cur: Source, columns: list[str] | None) -> list[str]:
-    """The features to compare, in the reference's column order; a DriftError names any mismatch."""
-    ref_types = _types(ref)
-    cur_types = _types(cur)
-    if columns:
-        wanted = list(dict.fromkeys(columns))
-        for name in wanted:
-            for side, types in ((ref, ref_types), (cur, cur_types)):
-                if name not in types:
-                    raise DriftError(
-                        f"column '{name}' is not in {_side(side, ref)}; "
-                        f"its columns are: {', '.join(types) or '(none)'}"
-                    )
-                if not is_numeric(types[name]):
-                    raise DriftError(
-                        f"column '{name}' in {_side(side, ref)} has type {types[name]}, not a number; "
-                        "drift is computed for integer, float, boolean and decimal columns"
-                    )
-        order = {name: i for i, name in enumerate(ref_types)}
-        return sorted(wanted, key=order.__getitem__)
-
-    for this, other, this_types, other_types in ((ref, cur, ref_types, cur_types), (cur, ref, cur_types, ref_types)):
-        for name, t in this_types.items():
-            if not holds_numbers(t):
-                continue
-            if name not in other_types:
-                raise DriftError(
-                    f"numeric column '{name}' is in {_side(this, ref)} but not in "
-                    f"{_side(other, ref)}; name the columns to compare with --columns"
-                )
-            if not is_numeric(other_types[name]):
-                raise DriftError(
-                    f"column '{name}' is {t} in {_side(this, ref)} but {other_types[name]} in "
-                    f"{_side(other, ref)}; both sides must be numeric (or leave it out with --columns)"
-                )
-    features = [  # a column of no values on both sides (null type) is no feature
-        name for name, t in ref_types.items()
-        if name in cur_types and is_numeric(t) and is_numeric(cur_types[name])
-        and (holds_numbers(t) or holds_numbers(cur_types[name]))
-    ]
-    if not features:
-        raise DriftError(f"no numeric columns in {_side(ref, ref)}; drift needs integer, float, boolean or decimal columns")
-    return features
-
-
-def _types(source: Source) -> dict[str, pa.DataType]:
-    names = source.schema.names
-    dupes = {n for n in names if names.count(n) > 1}
-    if dupes:
-        raise DriftError(f"{source.name} has duplicate column names: {', '.join(sorted(dupes))}")
-    return {f.name: f.type for f in source.schema}
-
-
-def _side(source: Source, ref: Source) -> str:
-    """``reference 'a.parquet'``, or just ``reference`` for in-memory data (named by its role)."""
-    role = "reference" if source is ref else "current"
-    return role if source.name == role else f"{role} {source.name}"
 
 
 def check_threshold(threshold) -> float:

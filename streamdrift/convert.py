@@ -38,10 +38,59 @@ def holds_numbers(arrow_type: pa.DataType) -> bool:
     return is_numeric(arrow_type) and not pa.types.is_null(arrow_type)
 
 
+NUMERIC, CATEGORICAL = "numeric", "categorical"
+
+
+def is_categorical(arrow_type: pa.DataType) -> bool:
+    """Categorical by default (SPEC 2b): string, large_string, string_view and dictionary columns."""
+    return (
+        pa.types.is_string(arrow_type)
+        or pa.types.is_large_string(arrow_type)
+        or pa.types.is_string_view(arrow_type)
+        or pa.types.is_dictionary(arrow_type)
+    )
+
+
+def is_temporal(arrow_type: pa.DataType) -> bool:
+    """Timestamps, dates, times and durations: binned on their integer values when named as features."""
+    return (
+        pa.types.is_timestamp(arrow_type)
+        or pa.types.is_date(arrow_type)
+        or pa.types.is_time(arrow_type)
+        or pa.types.is_duration(arrow_type)
+    )
+
+
+def default_kind(arrow_type: pa.DataType) -> str | None:
+    """The kind of feature a column of this type is by default, or None (no feature unless named)."""
+    if is_categorical(arrow_type):
+        return CATEGORICAL
+    if holds_numbers(arrow_type):
+        return NUMERIC
+    return None
+
+
+def named_kind(arrow_type: pa.DataType, categorical: bool) -> str | None:
+    """The kind of a column named as a feature (``categorical``: named as categorical), or None if it cannot be one."""
+    if categorical:
+        return CATEGORICAL if is_categorical(arrow_type) or pa.types.is_integer(arrow_type) or pa.types.is_null(arrow_type) else None
+    if is_categorical(arrow_type):
+        return CATEGORICAL
+    return NUMERIC if is_numeric(arrow_type) or is_temporal(arrow_type) else None
+
+
+def is_feature_type(arrow_type: pa.DataType) -> bool:
+    """A type some kind of feature can have (numbers, categories, temporal values)."""
+    return named_kind(arrow_type, False) is not None
+
+
 def _arrow_chunk(arr: pa.Array) -> np.ndarray:
     t = arr.type
     if pa.types.is_dictionary(t):
         return _arrow_chunk(arr.dictionary_decode())
+    if is_temporal(t):  # binned on its integer values (docs/statistic.md)
+        t = pa.int32() if t.bit_width == 32 else pa.int64()
+        arr = arr.view(t)
     if not is_numeric(t):
         raise DriftError(f"values of type {t} are not numeric; pass integer, float, boolean or decimal values")
     if pa.types.is_null(t):

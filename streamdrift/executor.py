@@ -26,11 +26,12 @@ DASK_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up (--dask-tim
 class Executor:
     """Where states are filled. States must support ``update(values)`` and ``+`` (merge)."""
 
-    def open(self, obj, role: str):
-        """``obj`` as a ``Source`` this executor can fill from (``role`` names it in errors)."""
+    def open(self, obj, role: str, features: bool = False):
+        """``obj`` as a ``Source`` this executor can fill from (``role`` names it in errors;
+        ``features``: files may have columns of any feature type, not only numbers)."""
         from streamdrift.io import open_source
 
-        return open_source(obj, role)
+        return open_source(obj, role, features)
 
     def fill(self, source, states: dict, batch_size: int) -> None:
         """``update`` every state (feature name -> state) with its column of every batch of ``source``."""

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from streamdrift.convert import is_numeric
+from streamdrift.convert import is_categorical, is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
@@ -109,10 +109,11 @@ class DatasetSource(Source):
 class FileSource(Source):
     """Parquet and Arrow IPC files (one, a list, or directories of part files), in order."""
 
-    def __init__(self, paths: list[Path], name: str, cleanup: str | None = None):
+    def __init__(self, paths: list[Path], name: str, cleanup: str | None = None, accept=is_numeric):
         self.paths = paths
         self.name = name
         self._cleanup = cleanup
+        self.accept = accept  # the column types read: numbers, or every feature type (compare)
         try:
             self._formats = [file_format(p) for p in paths]
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
@@ -144,8 +145,9 @@ class FileSource(Source):
     def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
         try:
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
-                check_columns(schema, columns, f"'{path}'")
-                yield from read_file(path, fmt, columns, batch_size, self._footers.get(path))
+                check_columns(schema, columns, f"'{path}'", accept=self.accept)
+                strings = [c for c in columns if is_categorical(schema.field(c).type)]  # counted on indices
+                yield from read_file(path, fmt, columns, batch_size, self._footers.get(path), strings)
         except DriftError as exc:
             raise self._renamed(exc) from None
 
@@ -185,13 +187,15 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def open_parquet(path: Path, footer: pq.FileMetaData | None = None) -> pq.ParquetFile:
+def open_parquet(path: Path, footer: pq.FileMetaData | None = None, dictionary=None) -> pq.ParquetFile:
     """A Parquet file read page by page: memory bounded by pages, not row groups or the file.
 
     pyarrow's default (``pre_buffer=True``) fetches every row group requested up front,
-    which for ``iter_batches`` over a whole file is the whole file.
+    which for ``iter_batches`` over a whole file is the whole file. ``dictionary``: columns
+    read as Arrow dictionaries (indices into the page dictionary, strings decoded once).
     """
-    return pq.ParquetFile(path, metadata=footer, pre_buffer=False, buffer_size=PARQUET_BUFFER)
+    return pq.ParquetFile(path, metadata=footer, pre_buffer=False, buffer_size=PARQUET_BUFFER,
+                          read_dictionary=dictionary or None)
 
 
 def _open_ipc(path: Path, fmt: str):
@@ -200,15 +204,16 @@ def _open_ipc(path: Path, fmt: str):
 
 
 def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None,
-              row_groups: list[int] | None = None):
+              dictionary=None, row_groups: list[int] | None = None):
     """Batches of one file, with read errors turned into a DriftError naming the file.
 
     ``footer``: a Parquet file's metadata when already read, so it is not parsed again;
+    ``dictionary``: Parquet columns to read as dictionaries (``open_parquet``);
     ``row_groups``: only these row groups of a Parquet file (a partition of it).
     """
     try:
         if fmt == PARQUET:
-            with open_parquet(path, footer) as pf:
+            with open_parquet(path, footer, dictionary) as pf:
                 yield from pf.iter_batches(batch_size=batch_size, columns=columns, row_groups=row_groups)
         else:
             with _open_ipc(path, fmt) as reader:
@@ -222,13 +227,13 @@ def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer:
         raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
 
-def check_columns(schema: pa.Schema, columns: list[str], where: str) -> None:
-    """Every column is present in ``schema`` and numeric, or a DriftError naming it."""
+def check_columns(schema: pa.Schema, columns: list[str], where: str, accept=is_numeric) -> None:
+    """Every column is present in ``schema`` and of a type ``accept`` takes (numeric), or a DriftError naming it."""
     for name in columns:
         idx = schema.get_field_index(name)
         if idx < 0:
             raise DriftError(f"column '{name}' is missing from {where}; every file must have the compared columns")
-        if not is_numeric(schema.field(idx).type):
+        if not accept(schema.field(idx).type):
             raise DriftError(
                 f"column '{name}' in {where} has type {schema.field(idx).type}, not a number; "
                 "compare numeric columns only (--columns)"
@@ -358,21 +363,25 @@ def spool_stdin() -> tuple[Path, str]:
     return path, tmp
 
 
-def open_source(obj, role: str) -> Source:
-    """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors."""
+def open_source(obj, role: str, features: bool = False) -> Source:
+    """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors.
+
+    Files check that the columns read are numbers, or with ``features`` of any feature type
+    (categories and times too)."""
     if isinstance(obj, Source):
         return obj
+    accept = is_feature_type if features else is_numeric
     if isinstance(obj, (str, os.PathLike)):
         if str(obj) == "-":
             path, tmp = spool_stdin()
             if path.stat().st_size == 0:
                 shutil.rmtree(tmp, ignore_errors=True)
                 raise DriftError(f"{role} '-': standard input is empty; pipe Parquet or an Arrow IPC stream into it")
-            return FileSource([path], name="standard input", cleanup=tmp)
-        return FileSource(data_files(Path(obj)), name=paths_name(obj))
+            return FileSource([path], name="standard input", cleanup=tmp, accept=accept)
+        return FileSource(data_files(Path(obj)), name=paths_name(obj), accept=accept)
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(p, (str, os.PathLike)) for p in obj):
         files = [f for p in obj for f in data_files(Path(p))]
-        return FileSource(files, name=paths_name(obj))
+        return FileSource(files, name=paths_name(obj), accept=accept)
     if isinstance(obj, pa.Table):
         return TableSource(obj, role)
     if isinstance(obj, pa.RecordBatch):
@@ -383,9 +392,17 @@ def open_source(obj, role: str) -> Source:
         return TableSource(_pandas_table(obj), role)
     if isinstance(obj, Mapping):
         return TableSource(_mapping_table(obj, role), role)
+    if isinstance(obj, pa.RecordBatchReader):  # one pass only: held in memory for the second
+        return TableSource(obj.read_all(), role)
+    if hasattr(obj, "__arrow_c_stream__"):
+        from streamdrift.capsule import StreamSource
+
+        return StreamSource(obj, role)
     raise DriftError(
-        f"{role}: cannot read a {type(obj).__name__}; pass Parquet paths, a pyarrow Table/RecordBatch/Dataset, "
-        "a pandas DataFrame or a mapping of column name to array"
+        f"{role}: cannot read a {type_name(obj)}; pass Parquet or "
+        "Arrow IPC paths, a pyarrow Table/RecordBatch/RecordBatchReader/Dataset, a pandas DataFrame, a mapping "
+        "of column name to array, or an object with the Arrow PyCapsule stream interface "
+        "(__arrow_c_stream__: polars, DuckDB)"
     )
 
 
@@ -394,6 +411,11 @@ def paths_name(obj) -> str:
     if isinstance(obj, (list, tuple)):
         return f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else "")
     return f"'{obj}'"
+
+
+def type_name(obj) -> str:
+    package = type(obj).__module__.split(".")[0]
+    return type(obj).__name__ if package == "builtins" else f"{package}.{type(obj).__name__}"
 
 
 def _pandas_table(df) -> pa.Table:

@@ -38,6 +38,7 @@ class Partition:
     path: str
     fmt: str
     row_groups: tuple[int, ...] | None = None
+    dictionary: tuple[str, ...] = ()  # string columns read as dictionaries, as FileSource reads them
 
 
 def worker_address() -> str | None:
@@ -77,7 +78,7 @@ def read_footer(path: str) -> FileInfo:
     fmt = file_format(Path(path))
     try:
         if fmt != PARQUET:
-            return FileInfo(path, fmt, open_source([path], "file").schema)
+            return FileInfo(path, fmt, open_source([path], "file", True).schema)
         with open_parquet(Path(path)) as pf:
             meta, schema = pf.metadata, pf.schema_arrow
     except (pa.ArrowException, OSError) as exc:
@@ -115,7 +116,8 @@ class PartitionSource(Source):
 
     def batches(self, columns, batch_size):
         rgs = list(self.part.row_groups) if self.part.row_groups is not None else None
-        yield from read_file(Path(self.part.path), self.part.fmt, columns, batch_size, row_groups=rgs)
+        yield from read_file(Path(self.part.path), self.part.fmt, columns, batch_size,
+                             dictionary=list(self.part.dictionary), row_groups=rgs)
 
 
 def _fill(source: Source, states: dict, batch_size: int) -> dict:

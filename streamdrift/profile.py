@@ -20,13 +20,16 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from streamdrift.convert import column_values
+from streamdrift.categories import Categories, canonical_type
+from streamdrift.convert import CATEGORICAL, NUMERIC, column_values, values_array
+from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
 from streamdrift.state import Histogram, Range
 
 FORMAT = "streamdrift-profile"
-VERSION = 1
+VERSION = 2  # 2 added categorical features ("kind", "categories"); version 1 files are read too
 _META_KEY = b"streamdrift.profile"
 _SCHEMA_KEY = b"streamdrift.source_schema"
 _TABLE_SCHEMA = pa.schema(
@@ -35,6 +38,8 @@ _TABLE_SCHEMA = pa.schema(
         ("missing", pa.int64()),
         ("values", pa.large_list(pa.float64())),
         ("cumulative", pa.large_list(pa.int64())),
+        ("kind", pa.string()),
+        ("categories", pa.large_list(pa.large_string())),
     ]
 )
 
@@ -151,7 +156,7 @@ class ColumnBuilder:
         self.missing = 0
 
     def update(self, values) -> "ColumnBuilder":
-        x = np.asarray(values, dtype=np.float64)
+        x = np.asarray(values_array(values), dtype=np.float64)
         finite = x[np.isfinite(x)]
         finite += 0.0  # -0.0 as 0.0: which of the two np.unique keeps must not depend on the chunks
         self.missing += x.size - finite.size
@@ -223,19 +228,23 @@ class Profile:
         """The source's fields of the profiled columns only."""
         return pa.schema([self.schema.field(name) for name in self.columns])
 
-    def __getitem__(self, feature: str) -> ColumnProfile:
+    def __getitem__(self, feature: str) -> "ColumnProfile | Categories":
         return self.columns[feature]
 
     @classmethod
-    def build(cls, source, features: list[str], batch_size: int, threads: int | None = None,
-              executor=None) -> "Profile":
-        """Profile ``features`` of a ``Source`` in one pass, batch by batch (on ``executor``, if given)."""
+    def build(cls, source, features: list[str], batch_size: int, threads: int | None = None, kinds=None,
+              max_categories: int = MAX_CATEGORIES, executor=None) -> "Profile":
+        """Profile ``features`` of a ``Source`` in one pass, batch by batch (on ``executor``, if given).
+
+        ``kinds`` maps a feature to "categorical" (its per-category counts, a ``Categories``)
+        or "numeric" (the default: a ``ColumnProfile``)."""
         from streamdrift.comparison import Counter
 
-        builders = {f: ColumnBuilder() for f in features}
+        kinds = kinds or {}
+        builders = {f: Categories(max_categories) if kinds.get(f) == CATEGORICAL else ColumnBuilder() for f in features}
         with Counter(threads) if executor is None else nullcontext(executor) as counter:
             counter.fill(source, builders, batch_size)
-        columns = {f: b.build() for f, b in builders.items()}
+        columns = {f: b if isinstance(b, Categories) else b.build() for f, b in builders.items()}
         rows = next(iter(columns.values())).count + next(iter(columns.values())).missing if columns else 0
         return cls(columns, source.schema, source.name, rows)
 
@@ -256,14 +265,22 @@ class Profile:
         """Write the profile as an Arrow IPC file (readable by any Arrow tool)."""
         names = self.features
         missing = [self.columns[f].missing for f in names]
-        values = _large_list([self.columns[f].values for f in names], pa.float64())
-        counts = _large_list([self.columns[f].cumulative for f in names], pa.int64())
+        numbers = {f: c for f, c in self.columns.items() if not isinstance(c, Categories)}
+        values = _large_list([numbers[f].values if f in numbers else np.empty(0) for f in names], pa.float64())
+        counts = _large_list([numbers[f].cumulative if f in numbers else _cumulative(self.columns[f]) for f in names],
+                             pa.int64())
+        kinds = [NUMERIC if f in numbers else CATEGORICAL for f in names]
+        labels = [None if f in numbers or self.columns[f].overflow else pc.cast(self.columns[f].values, pa.large_string())
+                  for f in names]
         meta = {
-            _META_KEY: json.dumps({"format": FORMAT, "version": VERSION, "source": self.source, "rows": self.rows}),
+            _META_KEY: json.dumps({"format": FORMAT, "version": VERSION, "source": self.source, "rows": self.rows,
+                                   "max_categories": min([c.max_categories for c in self.columns.values()
+                                                          if isinstance(c, Categories)], default=MAX_CATEGORIES)}),
             _SCHEMA_KEY: base64.b64encode(self.schema.serialize().to_pybytes()),
         }
         table = pa.table(
-            [pa.array(names, pa.string()), pa.array(missing, pa.int64()), values, counts],
+            [pa.array(names, pa.string()), pa.array(missing, pa.int64()), values, counts, pa.array(kinds, pa.string()),
+             _string_lists(labels)],
             schema=_TABLE_SCHEMA.with_metadata(meta),
         )
         path = Path(path)
@@ -287,7 +304,7 @@ class Profile:
         info = _profile_info(table.schema.metadata)
         if info is None:
             raise DriftError(f"'{path}' is an Arrow file but not a streamdrift profile; make one with 'streamdrift profile'")
-        if info.get("version") != VERSION:
+        if info.get("version") not in (1, VERSION):
             raise DriftError(
                 f"profile '{path}' has format version {info.get('version')!r}; this streamdrift reads version "
                 f"{VERSION}: re-create it with 'streamdrift profile'"
@@ -300,7 +317,13 @@ class Profile:
             missing = table.column("missing").to_pylist()
             values = _unpack(table.column("values").chunk(0) if table.num_rows else None, names)
             cumulative = _unpack(table.column("cumulative").chunk(0) if table.num_rows else None, names)
-            columns = {n: ColumnProfile.from_cumulative(*c) for n, *c in zip(names, values, cumulative, missing)}
+            cap = int(info.get("max_categories", MAX_CATEGORIES))
+            kinds = table.column("kind").to_pylist() if "kind" in table.column_names else [NUMERIC] * len(names)
+            columns = {
+                n: ColumnProfile.from_cumulative(v, c, m) if k == NUMERIC
+                else _categories(table.column("categories")[i], c, m, schema.field(n).type, cap)
+                for i, (n, k, v, c, m) in enumerate(zip(names, kinds, values, cumulative, missing))
+            }
         except (pa.ArrowException, KeyError, ValueError, TypeError, IndexError, AttributeError, binascii.Error) as exc:
             raise DriftError(
                 f"profile '{path}' is damaged ({str(exc).strip().splitlines()[0][:120]}); "
@@ -310,6 +333,32 @@ class Profile:
 
     def __repr__(self):
         return f"<Profile of {self.source or 'data'}: {len(self.columns)} features, {self.rows} rows>"
+
+
+def _cumulative(state: Categories) -> np.ndarray:
+    """A categorical feature's running counts (a leading 0); just ``[0, count]`` when it overflowed."""
+    counts = np.array([state.count]) if state.overflow else state.counts
+    return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+
+def _string_lists(arrays: list) -> pa.LargeListArray:
+    """Each categorical feature's categories as text (None for numeric and overflowed features)."""
+    flat = [a for a in arrays if a is not None]
+    offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
+    np.cumsum([0 if a is None else len(a) for a in arrays], out=offsets[1:])
+    mask = pa.array([a is None for a in arrays])
+    values = pa.concat_arrays(flat) if flat else pa.array([], pa.large_string())
+    return pa.LargeListArray.from_arrays(pa.array(offsets), values, mask=mask)
+
+
+def _categories(labels: pa.Scalar, cumulative: np.ndarray, missing: int, source_type: pa.DataType,
+                cap: int) -> Categories:
+    if not labels.is_valid:
+        return Categories.restore(None, [], missing, int(cumulative[-1]), cap, canonical_type(source_type))
+    values = labels.values
+    if canonical_type(source_type) != values.type:  # integer categories, stored as their decimal text
+        values = pc.cast(values, canonical_type(source_type))
+    return Categories.restore(values, np.diff(cumulative), missing, int(cumulative[-1]), cap)
 
 
 def _large_list(arrays: list[np.ndarray], value_type: pa.DataType) -> pa.LargeListArray:

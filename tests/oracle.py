@@ -86,3 +86,36 @@ def oracle_feature(ref, cur, bins: int = BINS, eps: float = EPS) -> dict:
         "ref_counts": ref_counts,
         "cur_counts": cur_counts,
     } | oracle_divergences(ref_counts, cur_counts, eps)
+
+
+def utf8_order(value):
+    """SPEC 2b.2: categories sorted by value, strings by their UTF-8 bytes."""
+    return value.encode("utf-8") if isinstance(value, str) else value
+
+
+def oracle_categorical(ref: list, cur: list, eps: float = EPS) -> dict:
+    """SPEC section 2b for one categorical feature, with pandas ``value_counts`` (None is missing).
+
+    Returns categories (sorted union), ref_counts, cur_counts, reference_count, current_count,
+    missing_reference, missing_current, new_categories (in current only, sorted) and the
+    statistics of ``oracle_divergences`` (None when a side has no value).
+    """
+    import pandas as pd
+
+    counts = [pd.Series(side, dtype=object).value_counts(dropna=True) for side in (ref, cur)]
+    categories = sorted(set(counts[0].index) | set(counts[1].index), key=utf8_order)
+    ref_counts = np.array([int(counts[0].get(k, 0)) for k in categories], dtype=np.int64)
+    cur_counts = np.array([int(counts[1].get(k, 0)) for k in categories], dtype=np.int64)
+    out = {
+        "categories": categories,
+        "ref_counts": ref_counts,
+        "cur_counts": cur_counts,
+        "reference_count": int(ref_counts.sum()),
+        "current_count": int(cur_counts.sum()),
+        "missing_reference": len(ref) - int(ref_counts.sum()),
+        "missing_current": len(cur) - int(cur_counts.sum()),
+        "new_categories": [k for k, r in zip(categories, ref_counts) if r == 0],
+    }
+    if out["reference_count"] == 0 or out["current_count"] == 0:
+        return out | dict.fromkeys(["p", "q", "kl", "kl_reversed", "psi", "js"])
+    return out | oracle_divergences(ref_counts, cur_counts, eps)

@@ -13,7 +13,7 @@ import traceback
 import click
 
 from streamdrift import __version__
-from streamdrift.errors import DriftError
+from streamdrift.errors import DriftError, command_line
 
 EXIT_OK, EXIT_DRIFT, EXIT_ERROR, EXIT_INTERRUPTED, EXIT_TERMINATED = 0, 1, 2, 130, 143
 
@@ -26,10 +26,10 @@ class StdoutClosed(Exception):
     """The reader of stdout went away (``| head -1``); stop writing, quietly."""
 
 
-def emit(line: str = "", *, flush: bool = False) -> None:
+def emit(line: str = "", *, flush: bool = False, newline: bool = True) -> None:
     """Print one line to stdout; raise StdoutClosed (after silencing stdout) if nobody reads it."""
     try:
-        sys.stdout.write(line + "\n")
+        sys.stdout.write(line + "\n" if newline else line)
         if flush:
             sys.stdout.flush()
     except BrokenPipeError:
@@ -51,9 +51,14 @@ def _silence_stdout() -> None:
         os.close(devnull)
 
 
-def split_columns(values: tuple[str, ...]) -> list[str] | None:
-    """``--columns a,b --columns c`` as ``['a', 'b', 'c']``; None when not given."""
+def split_columns(values: tuple[str, ...], option: str = "--columns") -> list[str] | None:
+    """``--columns a,b --columns c`` as ``['a', 'b', 'c']``; None when not given.
+
+    Given but naming nothing (``-c ''``) is a usage error, never "all columns".
+    """
     names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    if values and not names:
+        raise click.UsageError(f"{option} names no column; give column names separated by commas, or leave it out")
     return names or None
 
 
@@ -82,7 +87,8 @@ def run(args: list[str]) -> int:
     if previous in (signal.SIG_DFL, None):
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        code = cli.main(args, prog_name="streamdrift", standalone_mode=False)
+        with command_line():  # the library's messages name options as flags (--columns, not columns=)
+            code = cli.main(args, prog_name="streamdrift", standalone_mode=False)
         return code if isinstance(code, int) else EXIT_OK
     except DriftError as exc:
         return _fail(str(exc), debug)

@@ -9,7 +9,7 @@ CORPUS = Path(__file__).with_name("corpus")
 
 @pytest.fixture(scope="session")
 def fork_pool():
-    from grader.batch import ForkPool
+    from grader.sandbox import ForkPool
 
     with ForkPool(2) as pool:
         yield pool

@@ -30,6 +30,7 @@ def files(tmp_path_factory):
     pq.write_table(cur, d / "cur.parquet")
     pq.write_table(ref.append_column("name", pa.array(["x"] * ref.num_rows)), d / "named.parquet")
     pq.write_table(ref.drop_columns(["income"]), d / "no_income.parquet")
+    pq.write_table(ref.slice(0, 0), d / "empty.parquet")
     nan_cur = cur.set_column(2, "height", pa.array(np.full(cur.num_rows, np.nan)))
     pq.write_table(nan_cur, d / "nan_height.parquet")
     (d / "notes.txt").write_text("not parquet\n")
@@ -40,11 +41,13 @@ def test_compare_prints_drifted_lines_and_exits_1(files):
     p = streamdrift("compare", files / "ref.parquet", files / "cur.parquet")
     assert p.returncode == 1, p.stderr
     assert p.stdout.decode() == "Drifted: age (KL=0.1858)\nDrifted: income (KL=0.3224)\n"
-    assert p.stderr == b""
+    assert p.stderr == b"checked 3 features: 3 numeric, 0 categorical; 2 drifted\n"
 
 
-def test_no_drift_exits_0_silently(files):
+def test_no_drift_says_so_on_stderr_and_quiet_is_silent(files):
     p = streamdrift("compare", files / "ref.parquet", files / "ref.parquet")
+    assert (p.returncode, p.stdout, p.stderr) == (0, b"", b"checked 3 features: 3 numeric, 0 categorical; 0 drifted\n")
+    p = streamdrift("compare", files / "ref.parquet", files / "ref.parquet", "--quiet")
     assert (p.returncode, p.stdout, p.stderr) == (0, b"", b"")
 
 
@@ -67,9 +70,14 @@ def test_json_lines(files):
          "pass Parquet files, a directory of them, or an Arrow IPC stream"),
         (["{d}/ref.parquet", "{d}/cur.parquet", "--columns", "age,weight"],
          "error: column 'weight' is not in reference '{d}/ref.parquet'; its columns are: age, income, height"),
-        (["{d}/named.parquet", "{d}/named.parquet", "-c", "name"],
-         "error: column 'name' in reference '{d}/named.parquet' has type string, not a number; "
-         "drift is computed for integer, float, boolean and decimal columns"),
+        (["{d}/named.parquet", "{d}/named.parquet", "--categorical", "age"],
+         "error: column 'age' in reference '{d}/named.parquet' has type double, which cannot be categorical; "
+         "only integer, string and dictionary columns can be named in --categorical"),
+        (["{d}/named.parquet", "{d}/named.parquet", "-c", ""],
+         "error: --columns names no column; give column names separated by commas, or leave it out "
+         "(see 'streamdrift compare --help')"),
+        (["{d}/ref.parquet", "{d}/empty.parquet"],
+         "error: current '{d}/empty.parquet' has no rows; drift needs at least one row on each side"),
         (["{d}/ref.parquet", "{d}/no_income.parquet"],
          "error: numeric column 'income' is in reference '{d}/ref.parquet' but not in current "
          "'{d}/no_income.parquet'; name the columns to compare with --columns"),
@@ -101,7 +109,8 @@ def test_all_nan_column_is_null_with_reason(files):
     assert height["missing_current"] == 2000
     text = streamdrift("compare", files / "ref.parquet", files / "nan_height.parquet")
     assert text.returncode == 1
-    assert text.stderr.decode() == "warning: height: KL undefined: no finite values in current (all missing)\n"
+    assert text.stderr.decode() == ("warning: height: KL undefined: no finite values in current (all missing)\n"
+                                    "checked 3 features: 3 numeric, 0 categorical; 2 drifted, 1 undefined\n")
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "arrow-stream"])
@@ -135,7 +144,7 @@ def test_closed_stdout_is_quiet(files):
     )
     proc.stdout.close()
     _, err = proc.communicate(timeout=120)
-    assert err == b""
+    assert err == b"checked 3 features: 3 numeric, 0 categorical; 2 drifted\n"
     assert proc.returncode == 1
 
 
@@ -145,7 +154,7 @@ def test_pipe_into_head(files):
         shell=True, capture_output=True, timeout=120,
     )
     assert p.stdout == b"Drifted: age (KL=0.1858)\n"
-    assert p.stderr == b""
+    assert p.stderr == b"checked 3 features: 3 numeric, 0 categorical; 2 drifted\n"
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -225,3 +234,63 @@ def test_more_part_files_than_open_file_descriptors(tmp_path):
     p = streamdrift("compare", tmp_path / "ref.parquet", parts, "--format", "json", preexec_fn=limit)
     assert p.returncode == 1, p.stderr
     assert json.loads(p.stdout)["current_count"] == 600
+
+
+@pytest.fixture(scope="module")
+def flights(tmp_path_factory):
+    """A small flights-like table: numbers, strings, a dictionary column and a timestamp."""
+    import datetime
+
+    d = tmp_path_factory.mktemp("flights")
+    hours = [datetime.datetime(2013, 1, 1, h % 24) for h in range(40)]
+    ref = pa.table({"dep_delay": np.arange(40.0), "carrier": ["UA", "AA", "B6", "DL"] * 10,
+                    "origin": pa.array(["EWR", "JFK"] * 20).dictionary_encode(), "time_hour": hours})
+    cur = pa.table({"dep_delay": np.arange(40.0), "carrier": ["UA", "UA", "WN", "DL"] * 10,
+                    "origin": pa.array(["EWR", "JFK"] * 20).dictionary_encode(), "time_hour": hours})
+    pq.write_table(ref, d / "jan.parquet")
+    pq.write_table(cur, d / "jul.parquet")
+    return d
+
+
+def test_categorical_features_and_skipped_columns_in_text(flights):
+    p = streamdrift("compare", flights / "jan.parquet", flights / "jul.parquet")
+    assert p.returncode == 1
+    assert p.stdout.decode().startswith("Drifted: carrier (KL=")
+    assert p.stderr.decode() == (
+        "skipped 1 column that is neither a number nor a category: time_hour (timestamp[us]); "
+        "name it with --columns to bin it as numbers\n"
+        "checked 3 features: 1 numeric, 2 categorical; 1 drifted; 1 column skipped\n"
+    )
+    quiet = streamdrift("compare", flights / "jan.parquet", flights / "jul.parquet", "-q")
+    assert quiet.stderr.decode().startswith("skipped 1 column") and "checked" not in quiet.stderr.decode()
+
+
+def test_categorical_and_skipped_records_in_json(flights):
+    p = streamdrift("compare", flights / "jan.parquet", flights / "jul.parquet", "--format", "json")
+    records = {r["feature"]: r for r in map(json.loads, p.stdout.decode().splitlines())}
+    assert [r["kind"] for r in records.values()] == ["numeric", "categorical", "categorical", "skipped"]
+    carrier = records["carrier"]
+    assert (carrier["categories"], carrier["new_categories"], carrier["new_category_examples"]) == (5, 1, ["WN"])
+    assert carrier["drifted"] and carrier["kl"] > 10 and {"psi", "js", "kl_reversed"} <= set(carrier)
+    assert records["time_hour"] == {
+        "feature": "time_hour", "kind": "skipped", "kl": None, "drifted": False, "type": "timestamp[us]",
+        "reason": "neither a number nor a category; name it with --columns to bin it on its integer values"}
+    assert p.stderr == b""
+
+
+def test_a_time_named_with_columns_is_binned_on_its_integers(flights):
+    p = streamdrift("compare", flights / "jan.parquet", flights / "jul.parquet", "-c", "time_hour", "--format", "json")
+    record = json.loads(p.stdout)
+    assert (p.returncode, record["kind"], record["kl"]) == (0, "numeric", 0.0)
+
+
+def test_too_many_categories_names_the_flag(flights):
+    p = streamdrift("compare", flights / "jan.parquet", flights / "jul.parquet", "--max-categories", "3", "-q")
+    assert "warning: carrier: KL undefined: more than 3 distinct categories (the cap); raise --max-categories " \
+           "to compare it\n" in p.stderr.decode()
+
+
+def test_help_explains_the_statistic():
+    p = streamdrift("compare", "--help")
+    text = p.stdout.decode()
+    assert "(SPEC)" not in text and "docs/statistic.md" in text and "--categorical" in text

@@ -14,6 +14,7 @@ import streamdrift
 from streamdrift import DriftError, compare, detect_drift
 from streamdrift.demo import example_tables
 from streamdrift.io import FileSource, parquet_statistics_range
+from streamdrift.report import Report
 
 EPS = 1e-10
 
@@ -101,6 +102,11 @@ def test_parquet_routes_equal_numpy(tmp_path_factory, ref, cur, batch, group, st
     cur_t = pa.table({"x": pa.array(cur, type=pa.float64()), "n": pa.array(np.arange(len(cur)))})
     r = write(tmp, "r.parquet", ref_t, row_group_size=group)
     c = write(tmp, "c.parquet", cur_t, row_group_size=group)
+    if not ref or not cur:  # a side without rows is an error naming it, never "no drift"
+        side = "reference" if not ref else "current"
+        with pytest.raises(DriftError, match=f"^{side} '.*' has no rows; drift needs at least one row on each side$"):
+            compare(r, c, batch_size=batch, use_statistics=stats)
+        return
     report = compare(r, c, batch_size=batch, use_statistics=stats)
     assert_matches_numpy(report, {"x": to_np(ref), "n": np.arange(len(ref))}, {"x": to_np(cur), "n": np.arange(len(cur))})
     memory = compare(ref_t, cur_t)
@@ -238,9 +244,12 @@ def test_numeric_types_and_order_of_reference_columns(tmp_path):
         "name": pa.array(["x", "y", "z", "w"]),
     })
     report = compare(write(tmp_path, "r.parquet", ref), write(tmp_path, "c.parquet", cur))
-    assert [f.feature for f in report] == ["flag", "i8", "dec", "f32"]
+    assert [(f.feature, f.kind) for f in report] == [
+        ("flag", "numeric"), ("i8", "numeric"), ("dec", "numeric"), ("name", "categorical"), ("f32", "numeric")]
+    assert report["name"].new_categories == 4 and report["name"].kl > 10
     to_float = lambda col: np.array([np.nan if v is None else float(v) for v in col.to_pylist()])  # noqa: E731
-    assert_matches_numpy(report, {n: to_float(ref[n]) for n in ref.column_names if n != "name"},
+    numbers = Report([f for f in report if f.kind == "numeric"], report.threshold, report.bins)
+    assert_matches_numpy(numbers, {n: to_float(ref[n]) for n in ref.column_names if n != "name"},
                          {n: to_float(cur[n]) for n in cur.column_names if n != "name"})
 
 
@@ -255,15 +264,20 @@ def test_int64_above_2_53_compares_as_float64():
     "ref, cur, kwargs, message",
     [
         ({"a": [1.0], "b": [2.0]}, {"a": [1.0]}, {},
-         "numeric column 'b' is in reference but not in current; name the columns to compare with --columns"),
+         "numeric column 'b' is in reference but not in current; name the columns to compare with columns=..."),
+        ({"a": [1.0], "s": ["x"]}, {"a": [1.0]}, {},
+         "categorical column 's' is in reference but not in current; name the columns to compare with columns=..."),
         ({"a": [1.0]}, {"a": ["x"]}, {},
-         "column 'a' is double in reference but string in current; both sides must be numeric (or leave it out with --columns)"),
-        ({"a": [1.0], "s": ["x"]}, {"a": [1.0], "s": ["y"]}, {"columns": ["s"]},
-         "column 's' in reference has type string, not a number; drift is computed for integer, float, boolean and decimal columns"),
+         "column 'a' is double in reference but string in current; both sides must be numbers or both "
+         "categories (or leave it out with columns=...)"),
+        ({"a": [1.0], "s": [b"x"]}, {"a": [1.0], "s": [b"y"]}, {"columns": ["s"]},
+         "column 's' in reference has type binary, which cannot be compared; features are numbers (integer, "
+         "float, boolean, decimal), categories (string, dictionary) or times (binned as integers)"),
         ({"a": [1.0]}, {"a": [1.0]}, {"columns": ["zz"]},
          "column 'zz' is not in reference; its columns are: a"),
-        ({"s": ["x"]}, {"s": ["y"]}, {},
-         "no numeric columns in reference; drift needs integer, float, boolean or decimal columns"),
+        ({"s": [b"x"]}, {"s": [b"y"]}, {},
+         "no numeric or categorical (string, dictionary) columns in reference and current to compare; "
+         "their columns: s (binary)"),
         ({"a": [1.0]}, {"a": [1.0]}, {"threshold": -1}, "threshold must be a finite number >= 0, got -1"),
         ({"a": [1.0]}, {"a": [1.0]}, {"bins": 0}, "bins must be a whole number >= 1, got 0"),
     ],
@@ -328,8 +342,14 @@ def test_a_column_without_any_value_is_no_feature_on_its_own():
     texts = pa.table({"age": [31.0, 41.0, 52.0], "comment": ["ok", None, "late"]})
     empty = pa.table({"age": [31.0, 41.0, 52.0], "comment": pa.array([None] * 3, pa.null())})
     floats = pa.table({"age": [31.0, 41.0, 52.0], "comment": [1.0, 2.0, 3.0]})
-    assert [f.feature for f in compare(ref, texts)] == ["age"]
-    assert [f.feature for f in compare(ref, empty)] == ["age"]
+    texts_report = compare(ref, texts)  # a side of no values takes the other side's kind
+    assert [(f.feature, f.kind) for f in texts_report] == [("age", "numeric"), ("comment", "categorical")]
+    assert texts_report["comment"].reason == "no non-missing values in reference (all missing)"
+    both = compare(ref, empty)
+    assert [f.feature for f in both] == ["age"]
+    assert [s.to_dict() for s in both.skipped] == [{"feature": "comment", "kind": "skipped", "kl": None,
+                                                     "drifted": False, "type": "null",
+                                                     "reason": "no values (Arrow null type)"}]
     report = compare(ref, floats)
     assert [f.feature for f in report] == ["age", "comment"]
     assert report["comment"].kl is None and report["comment"].reason

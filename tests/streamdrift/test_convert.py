@@ -268,9 +268,6 @@ NOT_NUMERIC = {
     "pandas datetime": pd.Series(pd.to_datetime(["2024-01-01"])),
     "pandas category of str": pd.Series(["a", "b"], dtype="category"),
     "arrow string": pa.array(["a", None]),
-    "arrow timestamp": pa.array([0], type=pa.timestamp("s")),
-    "arrow date": pa.array([0], type=pa.date32()),
-    "arrow duration": pa.array([0], type=pa.duration("s")),
     "arrow list": pa.array([[1.0]]),
     "arrow struct": pa.array([{"x": 1.0}]),
     "arrow dictionary of str": pa.array(["a", "b"]).dictionary_encode(),
@@ -286,6 +283,14 @@ def test_non_numeric_input_raises_drift_error(values):
         Range().update(values)
     with pytest.raises(DriftError):
         Histogram.for_range(0.0, 1.0).update(values)
+
+
+@pytest.mark.parametrize("arrow_type", [pa.timestamp("us"), pa.timestamp("s", tz="UTC"), pa.date32(), pa.date64(),
+                                        pa.time32("ms"), pa.time64("ns"), pa.duration("s")], ids=str)
+def test_temporal_arrow_values_are_their_integers(arrow_type):
+    """A time named as a feature is binned on its integer values (docs/statistic.md)."""
+    arr = pa.array([0, 86_400_000, None, 3], type=pa.int64() if arrow_type.bit_width == 64 else pa.int32()).cast(arrow_type)
+    np.testing.assert_array_equal(values_array(arr), [0, 86_400_000, np.nan, 3])
 
 
 def test_is_numeric():

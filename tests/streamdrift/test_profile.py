@@ -208,3 +208,22 @@ def test_a_damaged_profile_is_a_clear_error(tmp_path):
             writer.write_table(bad)
         with pytest.raises(DriftError, match=f"profile '{path}' is damaged .*re-create it"):
             Profile.load(path)
+
+
+def test_categorical_features_round_trip(tmp_path):
+    """Per-category counts (strings, integers named categorical, an overflowed feature) survive save and load."""
+    from streamdrift.categories import Categories
+    from streamdrift.io import open_source
+
+    table = pa.table({"x": [1.0, 2.0, None, 4.0], "s": ["b", "a", None, "b"], "zip": [10115, 10115, 80331, 1],
+                      "id": ["u1", "u2", "u3", "u4"]})
+    kinds = {"s": "categorical", "zip": "categorical", "id": "categorical"}
+    with open_source(table, "reference", features=True) as source:
+        prof = Profile.build(source, ["x", "s", "zip", "id"], batch_size=3, kinds=kinds, max_categories=3)
+    assert prof["s"] == Categories(3).update(table["s"])
+    assert prof["id"].overflow and prof["id"].count == 4
+    prof.save(tmp_path / "p.profile")
+    loaded = Profile.load(tmp_path / "p.profile")
+    assert [loaded[f] == prof[f] for f in loaded.features] == [True] * 4
+    assert loaded["zip"].values.to_pylist() == [1, 10115, 80331] and loaded["s"].values.to_pylist() == ["a", "b"]
+    assert loaded["s"].missing == 1 and loaded.rows == 4

@@ -1,0 +1,125 @@
+"""The warm fork server, child side: numpy, pandas and the harness loaded once; one confined
+child forked per job. Standard library plus numpy/pandas; started as
+``python -I -B harness.py --serve SOCKET_FD`` (never as ``grader.*``).
+
+Frames over a Unix stream socket (``protocol.send_frame``):
+
+* server -> grader: ``ready`` once warm (or ``error``);
+* grader -> server: optionally ``data`` followed by a raw frame (a case-data blob, kept by
+  its key), then a job with three descriptors attached (stdout, stderr and result-channel
+  write ends) that the child gets as fds 1, 2 and 3+;
+* server -> grader: ``started``, then ``exited`` with the wait status when the child ended.
+
+The server enforces the job's wall-time limit itself: it is the child's parent, so it can
+kill the child's process group while the child is still unreaped (no pid-reuse race). When
+the grader goes away (EOF), the server kills its running child and exits.
+"""
+
+import os
+import select
+import signal
+import socket
+import time
+
+CACHED_DATA = 4
+
+
+class Server:
+    def __init__(self, sock: socket.socket, harness):
+        self.sock = sock
+        self.harness = harness
+        self.protocol = harness.protocol
+        self.frames = {}  # data key -> DataFrames built once, shared copy-on-write by the children
+
+    def serve(self) -> None:
+        p = self.protocol
+        while True:
+            try:
+                msg, fds = p.recv_frame(self.sock, maxfds=3)
+                if msg.get("event") == p.DATA:
+                    blob, _ = p.recv_frame(self.sock, raw=True)
+                    if len(self.frames) >= CACHED_DATA:
+                        self.frames.clear()
+                    self.frames[msg["key"]] = self.harness.build_frames(p.decode_cases(blob))
+                    continue
+            except (EOFError, ConnectionError, OSError):
+                return
+            if len(fds) != 3:
+                for fd in fds:
+                    os.close(fd)
+                p.send_frame(self.sock, {"event": p.ERROR, "message": f"expected 3 descriptors, got {len(fds)}"})
+                continue
+            if not self.run(msg, fds):
+                return
+
+    def run(self, job: dict, fds: list) -> bool:
+        p = self.protocol
+        frames = self.frames.get(job.get("data_key")) if job.get("mode") == "grade" else None
+        pid = os.fork()
+        if pid == 0:
+            self._child(job, fds, frames)
+        for fd in fds:
+            os.close(fd)
+        p.send_frame(self.sock, {"event": p.STARTED, "pid": pid})
+        status, timed_out, alive = self._wait(pid, float(job["timeout_s"]))
+        if alive:
+            p.send_frame(self.sock, {"event": p.EXITED, "status": status, "timed_out": timed_out})
+        return alive
+
+    def _wait(self, pid: int, timeout_s: float):
+        kill_group = self.harness.confine.kill_group
+        pidfd = os.pidfd_open(pid)
+        deadline = time.monotonic() + timeout_s
+        timed_out, alive = False, True
+        try:
+            while True:
+                wait = None if timed_out else max(0.0, deadline - time.monotonic())
+                readable, _, _ = select.select([pidfd, self.sock], [], [], wait)
+                if pidfd in readable:
+                    break
+                if self.sock in readable and not self.sock.recv(1, socket.MSG_PEEK):
+                    alive = False  # the grader has gone: kill the child and stop
+                    kill_group(pid)
+                    break
+                if not timed_out and time.monotonic() >= deadline:
+                    timed_out = True
+                    kill_group(pid)
+            kill_group(pid)  # ended but unreaped: kills whatever it left in its group
+            _, status = os.waitpid(pid, 0)
+        finally:
+            os.close(pidfd)
+        return status, timed_out, alive
+
+    def _child(self, job: dict, fds: list, frames) -> None:
+        try:
+            os.setsid()
+            self.sock.close()
+            out_w, err_w, res_w = fds
+            devnull = os.open(os.devnull, os.O_RDONLY)
+            os.dup2(devnull, 0)
+            os.dup2(out_w, 1)
+            os.dup2(err_w, 2)
+            for fd in (devnull, out_w, err_w):
+                if fd > 2:
+                    os.close(fd)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.environ.clear()
+            os.environ.update(job.get("env") or {})
+            self.harness.run_job(job, res_w, frames)
+        finally:
+            os._exit(70)
+
+
+def main(sock_fd: int, harness) -> None:
+    sock = socket.socket(fileno=sock_fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when the server ends
+    p = harness.protocol
+    try:
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+    except BaseException as exc:
+        p.send_frame(sock, {"event": p.ERROR, "message": f"worker preload failed: {type(exc).__name__}: {exc}"})
+        return
+    p.send_frame(sock, {"event": p.READY, "pid": os.getpid()})
+    Server(sock, harness).serve()
