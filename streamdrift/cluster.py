@@ -179,8 +179,9 @@ class DaskExecutor(Executor):
         futures = self.client.map(fn, items, pure=False)
         index = {future.key: i for i, future in enumerate(futures)}
         try:
-            for future in as_completed(futures):
-                yield items[index[future.key]], self._wait(future)
+            with self.client.as_current():  # as_completed looks for the default client
+                for future in as_completed(futures):
+                    yield items[index[future.key]], self._wait(future)
         finally:
             pending = [f for f in futures if not f.done()]
             if pending:
