@@ -3,7 +3,7 @@
 
     python benchmarks/run.py [--quick] [--only kernel,threads,...] [--out benchmarks/results/latest.json]
 
-Groups (see benchmarks/README.md): kernel, threads, compare, rss, evidently, watch, grader, dask.
+Groups (see benchmarks/README.md): kernel, threads, compare, rss, evidently, watch, grader, categorical, dask.
 Each group times streamdrift and its baseline in the same process (or, for the command
 line, the same kind of subprocess), asserts that both computed the same answer, and
 prints the ratio, the target and PASS/MISS. Timings are the best of N interleaved runs

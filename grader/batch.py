@@ -30,8 +30,8 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
     """Grade ``(source, code)`` pairs with ``jobs`` in parallel; results in input order.
 
     ``on_result(graded)`` is called as each finishes (in completion order), e.g. to stream
-    JSON lines. With ``isolation="fork"`` a pool of ``jobs`` workers is started and closed
-    here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
+    JSON lines. With ``isolation="fork"`` a pool of ``jobs`` workers (no more than there are
+    submissions) is started, in the background, and closed here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
     benchmark; it is left open). Extra keywords go to ``grade_code``.
     """
     from grader.grade import grade_code
@@ -40,7 +40,8 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     own_pool = isolation == "fork" and pool is None
     if own_pool:
-        pool = ForkPool(jobs)
+        pool = ForkPool(min(jobs, len(items)) or 1)
+        pool.warm(wait=False)  # the workers start while the first grade_code computes the expected values
     elif isolation != "fork":
         pool = None
     lock = threading.Lock()

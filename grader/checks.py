@@ -177,16 +177,18 @@ def check_prints(stdout: str, got: dict[str, float], threshold: float,
 
 
 def check_case(case: Case, expected: dict[str, float], event: dict | None, tolerance: float,
-               *, timed_out: bool, died: str | None, found: list | None = None) -> CaseResult:
+               *, timed_out: bool, died: str | None, found: list | None = None, ended: str = "crash") -> CaseResult:
     """Judge one case from its ``case`` event (None when the child never reported it).
 
-    ``found`` is passed to ``diagnose`` (the mistakes already named for this submission).
+    ``found`` is passed to ``diagnose`` (the mistakes already named for this submission);
+    ``ended`` is the reason for a case never reported (``crash`` or ``memory_limit``).
     """
     exp = {c: _json_float(v) for c, v in expected.items()}
     if event is None:
         if timed_out:
             return CaseResult(case.name, False, ["timeout"], exp, None, ["timeout: no result before the time limit"])
-        return CaseResult(case.name, False, ["crash"], exp, None, [f"crash: {died or 'the process ended early'}"])
+        code = "memory_limit" if ended == "memory_limit" else "crash"
+        return CaseResult(case.name, False, [code], exp, None, [f"{code}: {died or 'the process ended early'}"])
     error = event.get("error")
     if error is not None:
         text = str(error)[:300]

@@ -90,9 +90,14 @@ def format_summary(graded: list, wall_s: float, jobs: int, isolation: str, slowe
     n = len(graded)
     passed = sum(g.result.passed for g in graded)
     mean = sum(g.result.score for g in graded) / n if n else 0.0
+    from grader.sandbox import describe_isolation
+
+    layers = next((g.result.isolation for g in graded if g.result.isolation.get("uid")),
+                  next((g.result.isolation for g in graded if g.result.isolation), {}))
     lines = [
         f"graded {n} submission{'s' if n != 1 else ''} in {wall_s:.1f} s "
         f"({n / wall_s if wall_s > 0 else 0.0:.1f}/s, jobs {jobs}, isolation {isolation})",
+        f"isolation in force: {describe_isolation(layers) if layers else 'none (nothing was run)'}",
         f"pass rate {100.0 * passed / n if n else 0.0:.1f}% ({passed}/{n}), mean score {mean:.3f}",
     ]
     counts = Counter(code for g in graded for code in g.result.reasons)
@@ -120,9 +125,10 @@ def format_summary(graded: list, wall_s: float, jobs: int, isolation: str, slowe
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), default=20.0, show_default=True, callback=finite,
               help="Wall-time limit per submission, seconds (all cases).")
 @click.option("--memory", "memory_mb", type=click.IntRange(min=64), default=2048, show_default=True,
-              help="Address-space limit per submission, MB.")
-@click.option("--isolation", type=click.Choice(["fork", "spawn"]), default="fork", show_default=True,
-              help="fork: children of warm workers (fast); spawn: a fresh interpreter per submission.")
+              help="Memory limit per submission, MB (everything it holds, through a memory cgroup; and its address space).")
+@click.option("--isolation", type=click.Choice(["fork", "spawn", "none"]), default="fork", show_default=True,
+              help="fork: children of warm workers (fast); spawn: a fresh interpreter per submission; both in a "
+                   "minimal root (bubblewrap). none: the host's file system, for trusted code only.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Text format: also show what was seen in each failed case (values, errors, printed lines).")
 @click.pass_context

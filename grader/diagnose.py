@@ -17,8 +17,8 @@ import math
 import numpy as np
 
 from grader.cases import Case
+from streamdrift.defaults import EPS
 
-EPS = 1e-10
 CORRECT = {"direction": "forward", "smoothing": "counts", "range": "combined", "log": "e", "bins": 20,
            "missing": "per_column"}
 ALTERNATIVES = {

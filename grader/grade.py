@@ -75,6 +75,8 @@ def _ending(raw: RawRun) -> tuple[str, str]:
     """How the child ended: a reason code for unreported cases and words for the details."""
     if raw.timed_out:
         return "timeout", "timed out"
+    if raw.memory_exceeded:
+        return "memory_limit", "killed: the run's memory (all of it: heap, memfd, shm, tmpfs, pipes) exceeded its limit"
     exit_event = raw.last("exit")
     sig = exit_event.get("signal") if exit_event else None
     code = exit_event.get("code") if exit_event else None
@@ -104,7 +106,7 @@ def _summarise(cases: list[CaseResult], started: float, raw: RawRun | None, extr
         details=details,
         stdout=raw.stdout.decode("utf-8", "replace") if raw else "",
         stderr=raw.stderr.decode("utf-8", "replace") if raw else "",
-        isolation={k: v for k, v in (raw.first("isolation") or {}).items() if k != "event"} if raw else {},
+        isolation=raw.isolation if raw else {},
     )
 
 
@@ -125,7 +127,7 @@ def grade_code(
     ``isolation`` is ``"fork"`` (a child forked from a warm worker, the default; ``pool`` is a
     ``grader.sandbox.ForkPool``, else a shared one) or ``"spawn"`` (a fresh interpreter).
     ``timeout_s`` is the wall-time limit of the whole run (top level and every case; cases
-    not reached score ``timeout``), ``memory_mb`` its address-space limit, ``output_limit``
+    not reached score ``timeout``), ``memory_mb`` its memory limit (cgroup and address space), ``output_limit``
     the characters kept of each call's printed output. ``cases`` restricts grading to the
     named cases (default: all of them). Thread-safe.
     """
@@ -188,7 +190,7 @@ def grade_code(
         event = reported.get(case.name)
         results.append(
             check_case(case, expected, event, float(tolerance), timed_out=ending_code == "timeout",
-                       died=ending_words, found=found)
+                       died=ending_words, found=found, ended=ending_code)
         )
     return _summarise(results, started, raw, extra)
 

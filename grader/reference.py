@@ -9,7 +9,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from streamdrift import Histogram, Range, divergence
-from streamdrift.stats import BINS, range_problem
+from streamdrift.defaults import BINS
+from streamdrift.stats import range_problem
 
 from grader.cases import Case, make_cases
 

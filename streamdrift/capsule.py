@@ -4,7 +4,8 @@ DuckDB relations, recent pandas, and any other library that exports Arrow stream
 import pyarrow as pa
 
 from streamdrift.errors import DriftError
-from streamdrift.io import DEFAULT_BATCH_SIZE, Source, _one_line
+from streamdrift.defaults import BATCH_SIZE
+from streamdrift.io import Source, _one_line
 
 
 class StreamSource(Source):
@@ -25,7 +26,7 @@ class StreamSource(Source):
         except (pa.ArrowException, TypeError, ValueError) as exc:
             raise DriftError(f"{self.name}: cannot read its Arrow stream: {_one_line(exc)}") from None
 
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+    def batches(self, columns, batch_size=BATCH_SIZE):
         rows = 0
         with self._reader() as reader:
             for batch in reader:

@@ -15,13 +15,28 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from streamdrift.convert import is_categorical
+from streamdrift.convert import is_categorical, values_array
 from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
 
 _STRING = pa.large_string()
 _INTEGER = pa.int64()
 _FLUSH_ROWS = 1 << 16
+
+
+def _numbers(arr: pa.Array) -> np.ndarray:
+    """A null-free integer Arrow array as numpy, zero-copy (``numpy.asarray`` of an Arrow array imports pandas)."""
+    return values_array(arr)
+
+
+def arrow_indices(indices: np.ndarray) -> pa.Array:
+    """int64 indices as an Arrow array (``pyarrow.array`` would import pandas)."""
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    return pa.Array.from_buffers(pa.int64(), len(indices), [None, pa.py_buffer(indices)])
+
+
+def _mask(arr: pa.BooleanArray) -> np.ndarray:
+    return values_array(arr).astype(bool)
 
 
 def canonical_type(arrow_type: pa.DataType) -> pa.DataType:
@@ -92,16 +107,16 @@ class Categories:
         if pa.types.is_string_view(chunk.type):  # pyarrow 26 counts a null string_view as "" (ARROW bug)
             chunk = pc.cast(chunk, _STRING)
         counted = pc.value_counts(chunk)
-        values, counts = counted.field("values"), np.asarray(counted.field("counts"))
+        values, counts = counted.field("values"), _numbers(counted.field("counts"))
         if pa.types.is_dictionary(values.type):  # by value: cast the (short) dictionary, then decode
             values = self._canonical(values.dictionary).take(values.indices)
-        valid = np.asarray(values.is_valid(), dtype=bool)
+        valid = _mask(values.is_valid())
         self.missing += int(counts[~valid].sum())
         self.count += int(counts[valid].sum())
         if self._overflow or pa.types.is_null(values.type):
             return
         if not valid.all():
-            values, counts = values.filter(pa.array(valid)), counts[valid]
+            values, counts = values.filter(values.is_valid()), counts[valid]
         self._pending.append((self._canonical(values), counts))
         if sum(len(v) for v, _ in self._pending) >= max(_FLUSH_ROWS, len(self)):
             self._flush()
@@ -114,15 +129,16 @@ class Categories:
         if indices.null_count:
             self.missing += indices.null_count
             indices = indices.drop_null()
-        counts = np.bincount(np.asarray(indices), minlength=len(d))
+        counts = np.bincount(_numbers(indices), minlength=len(d))
         if d.null_count:  # a valid index to a null dictionary value is missing too
-            null_values = ~np.asarray(d.is_valid(), dtype=bool)
+            null_values = ~_mask(d.is_valid())
             self.missing += int(counts[null_values].sum())
             counts[null_values] = 0
         self.count += int(counts.sum())
         key = (len(d), d.offset, tuple(b.address if b is not None else 0 for b in d.buffers()))
-        if self._dictionary is not None and self._dictionary[0] == key:
-            self._dictionary[2] += counts
+        last = self._dictionary
+        if last is not None and (last[0] == key or (len(last[1]) == len(d) and last[1].equals(d))):
+            last[2] += counts  # the same dictionary again (Parquet repeats it per page or row group)
         else:
             self._flush_dictionary()
             self._dictionary = [key, d, counts]
@@ -134,7 +150,7 @@ class Categories:
         self._dictionary = None
         used = np.flatnonzero(counts)
         if used.size:
-            self._pending.append((self._canonical(d).take(pa.array(used)), counts[used]))
+            self._pending.append((self._canonical(d).take(arrow_indices(used)), counts[used]))
             if sum(len(v) for v, _ in self._pending) >= max(_FLUSH_ROWS, len(self)):
                 self._flush()
 
@@ -152,25 +168,25 @@ class Categories:
             return
         parts = ([] if self._values is None else [(self._values, self._counts)]) + self._pending
         self._pending = []
-        table = pa.table({
-            "v": pa.concat_arrays([v for v, _ in parts]),
-            "c": np.concatenate([c for _, c in parts]),
-        })
-        merged = table.group_by("v").aggregate([("c", "sum")])
-        if merged.num_rows > self.max_categories:
+        values = pa.concat_arrays([v for v, _ in parts])
+        counts = np.concatenate([c for _, c in parts])
+        encoded = pc.dictionary_encode(values)  # distinct values, and where each entry goes
+        merged = np.zeros(len(encoded.dictionary), dtype=np.int64)
+        np.add.at(merged, _numbers(encoded.indices), counts)
+        if merged.size > self.max_categories:
             self._overflow = True
             self._values, self._counts = None, np.zeros(0, dtype=np.int64)
             return
-        order = pc.sort_indices(merged, sort_keys=[("v", "ascending")])
-        self._values = merged.column("v").take(order).combine_chunks()
-        self._counts = np.asarray(merged.column("c_sum").take(order)).astype(np.int64)
+        order = pc.sort_indices(encoded.dictionary)
+        self._values = encoded.dictionary.take(order)
+        self._counts = merged[_numbers(order)]
 
     @property
     def values(self) -> pa.Array:
         """The distinct values, sorted by value (UTF-8 bytes for text); empty when ``overflow``."""
         self._flush()
         if self._values is None:
-            return pa.array([], self._type or pa.null())
+            return pa.nulls(0, self._type or pa.null())
         return self._values
 
     @property
@@ -256,7 +272,7 @@ def aligned(reference: Categories, current: Categories) -> tuple[pa.Array, np.nd
     if len(types) > 1:
         raise DriftError(f"cannot compare categories of type {reference.type} with categories of type {current.type}")
     t = types.pop() if types else pa.null()
-    union = pc.unique(pa.concat_arrays([s.values if s.type is not None else pa.array([], t) for s in (reference, current)]))
+    union = pc.unique(pa.concat_arrays([s.values if s.type is not None else pa.nulls(0, t) for s in (reference, current)]))
     union = union.take(pc.sort_indices(union))
     return union, _counts_over(union, reference), _counts_over(union, current)
 
@@ -266,6 +282,6 @@ def _counts_over(union: pa.Array, side: Categories) -> np.ndarray:
     if len(side) == 0:
         return out
     where = pc.index_in(union, value_set=side.values)
-    found = np.asarray(where.is_valid(), dtype=bool)
-    out[found] = side.counts[np.asarray(where.drop_null(), dtype=np.intp)]
+    found = _mask(where.is_valid())
+    out[found] = side.counts[_numbers(where.drop_null()).astype(np.intp)]
     return out

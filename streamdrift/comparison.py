@@ -17,14 +17,15 @@ import pyarrow as pa
 
 from streamdrift.categories import Categories
 from streamdrift.convert import CATEGORICAL, NUMERIC
-from streamdrift.defaults import MAX_CATEGORIES
+from streamdrift.background import Background
+from streamdrift.defaults import BATCH_SIZE, BINS, EPS, MAX_CATEGORIES, THRESHOLD
 from streamdrift.errors import DriftError
 from streamdrift.executor import DASK_TIMEOUT, Executor, executor_for
 from streamdrift.features import select_features, side_name
-from streamdrift.io import DEFAULT_BATCH_SIZE, Background, FileSource, Source
+from streamdrift.io import FileSource, Source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
-from streamdrift.stats import BINS, EPS, THRESHOLD, binnable_edges
+from streamdrift.stats import binnable_edges
 
 
 def compare(
@@ -36,7 +37,7 @@ def compare(
     columns: list[str] | None = None,
     categorical: list[str] | None = None,
     max_categories: int = MAX_CATEGORIES,
-    batch_size: int = DEFAULT_BATCH_SIZE,
+    batch_size: int = BATCH_SIZE,
     threads: int | None = None,
     use_statistics: bool = True,
     dask=None,
@@ -71,7 +72,7 @@ def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, floa
     Numeric columns only, as the task says. Undefined KL (a side with no finite value) is NaN
     in the dict and never printed.
     """
-    report = _run(old_df, new_df, check_threshold(threshold), BINS, DEFAULT_BATCH_SIZE, None, True,
+    report = _run(old_df, new_df, check_threshold(threshold), BINS, BATCH_SIZE, None, True,
                   dict(numeric_only=True), MAX_CATEGORIES)
     for line in report.text_lines():
         print(line)
@@ -90,38 +91,48 @@ def _run(reference, current, threshold, bins, batch_size, threads, use_statistic
 
 def _compare(ref: Source, cur: Source, selection, threshold, bins, max_categories, batch_size, counter,
              use_statistics) -> list[FeatureDrift]:
-    features = selection.of_kind(NUMERIC)
-    ranges = {}
-    promised = set()  # features whose range a Parquet footer gave, on either side
-    for side in (ref, cur):
-        known = {f: side.statistics_range(f) for f in features} if use_statistics else {}
-        to_scan = [f for f in features if known.get(f) is None]
-        scanned = counter.ranges(side, to_scan, batch_size) if to_scan else {}
-        ranges[side] = {f: scanned[f] if f in scanned else Range(*known[f]) for f in features}
-        promised.update(f for f in features if f not in scanned)
-
-    combined = {f: ranges[ref][f] + ranges[cur][f] for f in features}
     categories = {f: (lambda: Categories(max_categories)) for f in selection.of_kind(CATEGORICAL)}
-    hists = _count(ref, cur, features, combined, bins, batch_size, counter, categories)
-    check_rows(ref, cur, hists)
-
-    wrong = [f for f in features if f in promised and not range_held(combined[f], hists[ref][f] + hists[cur][f], bins)]
-    if wrong:  # statistics promised a range the data does not have: scan for the true one
-        for f, r in _scan_ranges(ref, cur, wrong, batch_size, counter).items():
-            combined[f] = r
-        redo = _count(ref, cur, wrong, combined, bins, batch_size, counter)
-        for side in (ref, cur):
-            hists[side].update(redo[side])
-
+    combined, (ref_states, cur_states) = count_on_combined_range(
+        (ref, cur), selection.of_kind(NUMERIC), bins, batch_size, counter, use_statistics, others=categories)
+    check_rows(ref, cur, {ref: ref_states, cur: cur_states})
     results = []
     for f, kind in selection.kinds.items():
-        r, c = hists[ref][f], hists[cur][f]
+        r, c = ref_states[f], cur_states[f]
         if kind == CATEGORICAL:
             results.append(FeatureDrift.from_categories(f, r, c, threshold, EPS))
             continue
         reason = binnable_edges(combined[f].lo, combined[f].hi, bins)[1]
         results.append(FeatureDrift.from_histograms(f, r, c, threshold, EPS, reason=reason))
     return results
+
+
+def count_on_combined_range(sides, features, bins, batch_size, counter, use_statistics=True, others=None):
+    """The two passes over ``sides``: ``(combined ranges, [states of each side])``.
+
+    Pass 1 finds each feature's finite range combined over every side, from trusted Parquet
+    statistics or a scan; pass 2 counts every side against that range's edges, and fills
+    the states that the ``others`` factories make (categories) in the same pass. A feature
+    whose footer promised a range the data does not have is scanned and counted again.
+    """
+    combined = {f: Range() for f in features}
+    promised = set()  # features whose range a Parquet footer gave, on some side
+    for side in sides:
+        known = {f: side.statistics_range(f) for f in features} if use_statistics else {}
+        to_scan = [f for f in features if known.get(f) is None]
+        scanned = counter.ranges(side, to_scan, batch_size) if to_scan else {}
+        for f in features:
+            combined[f] += scanned[f] if f in scanned else Range(*known[f])
+        promised.update(f for f in features if f not in scanned)
+    states = _count(sides, features, combined, bins, batch_size, counter, others)
+
+    wrong = [f for f in features if f in promised and not range_held(combined[f], _total(states, f), bins)]
+    if wrong:  # statistics promised a range the data does not have: scan for the true one
+        scanned = [counter.ranges(side, wrong, batch_size) for side in sides]
+        combined.update({f: _total(scanned, f) for f in wrong})
+        redo = _count(sides, wrong, combined, bins, batch_size, counter)
+        for side_states, side_redo in zip(states, redo):
+            side_states.update(side_redo)
+    return combined, states
 
 
 def check_rows(ref: Source, cur: Source, states: dict) -> None:
@@ -138,18 +149,22 @@ def range_held(promised: Range, counted: Histogram, bins: int) -> bool:
     return binnable_edges(promised.lo, promised.hi, bins)[1] is None and counted.spans_exactly()
 
 
-def _scan_ranges(ref, cur, features, batch_size, counter) -> dict[str, Range]:
-    scanned = [counter.ranges(side, features, batch_size) for side in (ref, cur)]
-    return {f: scanned[0][f] + scanned[1][f] for f in features}
+def _total(per_side: list[dict], f: str):
+    """One feature's state over every side (``a + b + ...``)."""
+    total = per_side[0][f]
+    for states in per_side[1:]:
+        total = total + states[f]
+    return total
 
 
-def _count(ref, cur, features, ranges, bins, batch_size, counter, others=None):
+def _count(sides, features, ranges, bins, batch_size, counter, others=None) -> list[dict]:
     """Each side's histograms of ``features`` on ``ranges``, and states from the ``others`` factories, in one pass."""
-    out = {}
-    for side in (ref, cur):
-        out[side] = {f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features}
-        out[side].update({f: make() for f, make in (others or {}).items()})
-        counter.fill(side, out[side], batch_size)
+    out = []
+    for side in sides:
+        states = {f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features}
+        states.update({f: make() for f, make in (others or {}).items()})
+        counter.fill(side, states, batch_size)
+        out.append(states)
     return out
 
 

@@ -60,31 +60,35 @@ def select_features(ref: Source, cur: Source, columns=None, categorical=None, nu
     if not kinds:
         wanted = "numeric columns" if numeric_only else "numeric or categorical (string, dictionary) columns"
         have = ", ".join(f"{s.feature} ({s.type})" for s in skipped) or "(none)"
-        raise DriftError(f"no {wanted} in {side_name(ref, ref)} and {side_name(cur, ref)} to compare; their columns: {have}")
+        where = side_name(ref, ref) + ("" if cur is ref else f" and {side_name(cur, ref)}")
+        raise DriftError(f"no {wanted} in {where} to compare; columns: {have}")
     return Selection(kinds, skipped)
 
 
 def _default_kind(name, ref, cur, ref_types, cur_types, as_category, numeric_only) -> str | None:
-    kinds = {}
-    for side, types in ((ref, ref_types), (cur, cur_types)):
-        if name in types:
-            t = types[name]
-            kind = named_kind(t, True) if as_category else default_kind(t)
-            if as_category and kind is None:
-                raise _not_categorical(name, side, ref, t)
-            kinds[side] = kind
-    if numeric_only:
-        kinds = {s: (None if k == CATEGORICAL else k) for s, k in kinds.items()}
-    if len(kinds) == 1:
-        (side, kind), = kinds.items()
-        if kind is not None:
+    sides = [(side, types) for side, types in ((ref, ref_types), (cur, cur_types)) if name in types]
+    kinds = []
+    for side, types in sides:
+        kind = named_kind(types[name], True) if as_category else default_kind(types[name])
+        if as_category and kind is None:
+            raise _not_categorical(name, side, ref, types[name])
+        kinds.append(None if numeric_only and kind == CATEGORICAL else kind)
+    if len(sides) == 1:
+        if kinds[0] is not None:
+            side = sides[0][0]
             other = cur if side is ref else ref
             raise DriftError(
-                f"{kind} column '{name}' is in {side_name(side, ref)} but not in {side_name(other, ref)}; "
+                f"{kinds[0]} column '{name}' is in {side_name(side, ref)} but not in {side_name(other, ref)}; "
                 f"name the columns to compare with {option('columns')}"
             )
         return None
-    return _agree(name, ref, cur, ref_types[name], cur_types[name], kinds[ref], kinds[cur])
+    return _agree(name, ref, cur, ref_types[name], cur_types[name], *kinds)
+
+
+def reference_selection(source: Source, columns=None, categorical=None) -> Selection:
+    """The features of one side alone (a watch's or a profile's reference): ``select_features``
+    of the source against itself, so both commands choose and word everything alike."""
+    return select_features(source, source, columns, categorical)
 
 
 def _agree(name, ref, cur, ref_type, cur_type, ref_kind, cur_kind) -> str | None:

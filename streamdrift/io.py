@@ -7,12 +7,7 @@ prove, when they can be trusted. Files are recognised by their magic bytes, not 
 
 import math
 import os
-import queue
-import shutil
-import sys
-import tempfile
-import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -22,8 +17,8 @@ import pyarrow.parquet as pq
 from streamdrift.convert import is_categorical, is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
+from streamdrift.spool import Spool, spool_stdin
 
-DEFAULT_BATCH_SIZE = BATCH_SIZE
 PARQUET_BUFFER = 1 << 20
 
 PARQUET, IPC_FILE, IPC_STREAM = "parquet", "arrow-file", "arrow-stream"
@@ -41,16 +36,9 @@ def sniff(head: bytes) -> str | None:
 
 
 def data_files(path: Path) -> list[Path]:
-    """A file itself, or a directory's data files (recursively, in name order).
-
-    Hidden files and names starting with ``_`` (``_SUCCESS``, ``_metadata``, ``.crc``) are skipped.
-    """
+    """A file itself, or a directory's data files (``listing``); a DriftError when there are none."""
     if path.is_dir():
-        files = sorted(
-            p
-            for p in path.rglob("*")
-            if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
-        )
+        files = listing(path)
         if not files:
             raise DriftError(f"directory '{path}' has no data files; point at Parquet files or a folder of them")
         return files
@@ -59,13 +47,26 @@ def data_files(path: Path) -> list[Path]:
     return [path]
 
 
+def listing(folder: Path) -> list[Path]:
+    """A directory's data files, recursively, in name order.
+
+    Hidden files and names starting with ``_`` (``_SUCCESS``, ``_metadata``, ``.crc``, a
+    writer's temporary name) are skipped, at any depth below ``folder``.
+    """
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    )
+
+
 class Source:
     """Record batches of one dataset, re-iterable for a second pass."""
 
     name: str
     schema: pa.Schema
 
-    def batches(self, columns: list[str], batch_size: int = DEFAULT_BATCH_SIZE) -> Iterator[pa.RecordBatch]:
+    def batches(self, columns: list[str], batch_size: int = BATCH_SIZE) -> Iterator[pa.RecordBatch]:
         raise NotImplementedError
 
     def statistics_range(self, column: str) -> tuple[float, float] | None:
@@ -90,7 +91,7 @@ class TableSource(Source):
         self.schema = table.schema
         self.name = name
 
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+    def batches(self, columns, batch_size=BATCH_SIZE):
         yield from self.table.select(columns).to_batches()
 
 
@@ -102,17 +103,17 @@ class DatasetSource(Source):
         self.schema = dataset.schema
         self.name = name
 
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+    def batches(self, columns, batch_size=BATCH_SIZE):
         yield from self.dataset.to_batches(columns=columns, batch_size=batch_size)
 
 
 class FileSource(Source):
     """Parquet and Arrow IPC files (one, a list, or directories of part files), in order."""
 
-    def __init__(self, paths: list[Path], name: str, cleanup: str | None = None, accept=is_numeric):
+    def __init__(self, paths: list[Path], name: str, spool: Spool | None = None, accept=is_numeric):
         self.paths = paths
         self.name = name
-        self._cleanup = cleanup
+        self._spool = spool
         self.accept = accept  # the column types read: numbers, or every feature type (compare)
         try:
             self._formats = [file_format(p) for p in paths]
@@ -127,7 +128,7 @@ class FileSource(Source):
 
     def _renamed(self, exc: DriftError) -> DriftError:
         """A spooled copy's errors name what it is a copy of (standard input), not the copy."""
-        if not self._cleanup:
+        if self._spool is None:
             return exc
         return DriftError(str(exc).replace(f"'{self.paths[0]}'", self.name))
 
@@ -142,7 +143,7 @@ class FileSource(Source):
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
 
-    def batches(self, columns, batch_size=DEFAULT_BATCH_SIZE):
+    def batches(self, columns, batch_size=BATCH_SIZE):
         try:
             for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
                 check_columns(schema, columns, f"'{path}'", accept=self.accept)
@@ -163,9 +164,9 @@ class FileSource(Source):
         return (lo, hi) if lo <= hi else None
 
     def close(self):
-        if self._cleanup:
-            shutil.rmtree(self._cleanup, ignore_errors=True)
-            self._cleanup = None
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
 
 def file_format(path: Path) -> str:
@@ -215,16 +216,37 @@ def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer:
         if fmt == PARQUET:
             with open_parquet(path, footer, dictionary) as pf:
                 yield from pf.iter_batches(batch_size=batch_size, columns=columns, row_groups=row_groups)
-        else:
+        elif fmt == IPC_FILE:
             with _open_ipc(path, fmt) as reader:
-                if fmt == IPC_FILE:
-                    batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
-                else:
-                    batches = iter(reader)
-                for batch in batches:
-                    yield batch.select(columns)
+                for i in range(reader.num_record_batches):
+                    yield reader.get_batch(i).select(columns)
+        else:
+            yield from _stream_to_its_end(path, columns)
     except (pa.ArrowException, OSError) as exc:
         raise DriftError(f"cannot read '{path}': {_one_line(exc)}") from exc
+
+
+def _stream_to_its_end(path: Path, columns: list[str]):
+    """An Arrow IPC stream file's batches, then a DriftError if it has no end-of-stream marker.
+
+    After the last batch the reader either reads the marker (4 or 8 bytes) or meets the end
+    of the file (reads nothing): a stream that simply stops was cut short.
+    """
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_stream(source)
+        rows, end = 0, source.tell()
+        for batch in reader:
+            rows += batch.num_rows
+            end = source.tell()
+            yield batch.select(columns)
+        if source.tell() == end:
+            raise DriftError(cut_stream(f"'{path}'", rows))
+
+
+def cut_stream(where: str, rows: int) -> str:
+    """The error for an Arrow IPC stream without its end-of-stream marker (its writer died between batches)."""
+    return (f"{where} ends without its end-of-stream marker after {rows} rows: the Arrow IPC stream was cut "
+            "short (its writer stopped before closing it)")
 
 
 def check_columns(schema: pa.Schema, columns: list[str], where: str, accept=is_numeric) -> None:
@@ -238,31 +260,6 @@ def check_columns(schema: pa.Schema, columns: list[str], where: str, accept=is_n
                 f"column '{name}' in {where} has type {schema.field(idx).type}, not a number; "
                 "compare numeric columns only (--columns)"
             )
-
-
-def check_types(schema: pa.Schema, columns: list[str], types: dict, where: str) -> None:
-    """Each column keeps the type it had in the first data of a stream (``types``, filled as it goes), or a DriftError."""
-    found = {c: schema.field(c).type for c in columns}
-    for c, t in found.items():
-        if types.get(c, t) != t:
-            raise DriftError(
-                f"column '{c}' in {where} has type {t}, but earlier data had {types[c]}; every file of a "
-                "stream keeps the first one's types: convert this one, or read it on its own"
-            )
-    for c, t in found.items():
-        types.setdefault(c, t)
-
-
-def keeping_types(batches: Iterable[pa.RecordBatch], schema: pa.Schema, columns: list[str], types: dict,
-                  where: str) -> Iterator[pa.RecordBatch]:
-    """``batches`` of one file or stream, its ``columns`` checked against ``types`` (``check_types``)
-    when its first row arrives: a file without rows neither fixes nor breaks a type."""
-    checked = False
-    for batch in batches:
-        if not checked and batch.num_rows:
-            check_types(schema, columns, types, where)
-            checked = True
-        yield batch
 
 
 def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> tuple[float, float] | None:
@@ -300,69 +297,6 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     return (lo, hi) if lo <= hi else None
 
 
-class Background:
-    """Iterates ``items`` on a daemon thread, ``depth`` ahead, so reading overlaps counting.
-
-    Waiting for the next item can be interrupted by a signal in the main thread; ``close``
-    never waits on a reader blocked in ``read`` (standard input), it only asks it to stop.
-    """
-
-    def __init__(self, items: Iterable, depth: int = 2, stop: threading.Event | None = None):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
-        self._stop = stop or threading.Event()
-        self._done = object()
-        self._thread = threading.Thread(target=self._run, args=(iter(items),), name="streamdrift-read", daemon=True)
-        self._thread.start()
-
-    def _run(self, items):
-        try:
-            for item in items:
-                if not self._put((item, None)):
-                    return
-            self._put((self._done, None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            self._put((self._done, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()
-
-    def _put(self, entry) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._q.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def __iter__(self):
-        while True:
-            item, exc = self._q.get()
-            if exc is not None:
-                raise exc
-            if item is self._done:
-                return
-            yield item
-
-    def close(self):
-        self._stop.set()
-        self._thread.join(0.2)
-
-
-def spool_stdin() -> tuple[Path, str]:
-    """Copy standard input to a temporary file (Parquet needs its footer; two passes need a replay)."""
-    tmp = tempfile.mkdtemp(prefix="streamdrift-stdin-")
-    path = Path(tmp) / "stdin"
-    try:
-        with open(path, "wb") as out:
-            shutil.copyfileobj(sys.stdin.buffer, out, 1 << 20)
-    except BaseException:  # Ctrl-C or a full disk: leave no partial copy behind
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return path, tmp
-
-
 def open_source(obj, role: str, features: bool = False) -> Source:
     """Any supported input as a Source; ``role`` ('reference'/'current') names it in errors.
 
@@ -373,11 +307,11 @@ def open_source(obj, role: str, features: bool = False) -> Source:
     accept = is_feature_type if features else is_numeric
     if isinstance(obj, (str, os.PathLike)):
         if str(obj) == "-":
-            path, tmp = spool_stdin()
-            if path.stat().st_size == 0:
-                shutil.rmtree(tmp, ignore_errors=True)
+            spool = spool_stdin()
+            if spool.size == 0:
+                spool.close()
                 raise DriftError(f"{role} '-': standard input is empty; pipe Parquet or an Arrow IPC stream into it")
-            return FileSource([path], name="standard input", cleanup=tmp, accept=accept)
+            return FileSource([spool.path], name="standard input", spool=spool, accept=accept)
         return FileSource(data_files(Path(obj)), name=paths_name(obj), accept=accept)
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(p, (str, os.PathLike)) for p in obj):
         files = [f for p in obj for f in data_files(Path(p))]

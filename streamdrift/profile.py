@@ -109,12 +109,10 @@ class ColumnProfile:
 
     def histogram(self, edges) -> Histogram:
         """A ``Histogram`` equal to one filled with every profiled value (and missing count)."""
-        hist = Histogram(edges)
-        counts, hist.below, hist.above = self.bin_counts(hist.edges)
-        hist.counts[:] = counts
-        hist.count, hist.missing = self.count, self.missing
-        hist.at_lo, hist.at_hi = self.count_of(hist.edges[0]), self.count_of(hist.edges[-1])
-        return hist
+        edges = _check_edges(edges)
+        counts, below, above = self.bin_counts(edges)
+        return Histogram.from_counts(edges, counts, missing=self.missing, below=below, above=above,
+                                     at_lo=self.count_of(edges[0]), at_hi=self.count_of(edges[-1]))
 
     def count_of(self, value: float) -> int:
         """How many profiled values equal ``value``."""

@@ -6,10 +6,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from streamdrift.categories import Categories, aligned
+from streamdrift.categories import Categories, aligned, arrow_indices
 from streamdrift.errors import option
 from streamdrift.state import Histogram
-from streamdrift.stats import EPS, divergence
+from streamdrift.defaults import EPS
+from streamdrift.stats import divergence
 
 NEW_EXAMPLES = 10
 
@@ -111,28 +112,13 @@ class FeatureDrift:
         by_count = new[np.argsort(-cur_counts[new], kind="stable")][:NEW_EXAMPLES]
         base.update(
             categories=union.to_pylist(), reference_counts=ref_counts.tolist(), current_counts=cur_counts.tolist(),
-            new_categories=int(new.size), new_category_examples=union.take(by_count).to_pylist(),
+            new_categories=int(new.size), new_category_examples=union.take(arrow_indices(by_count)).to_pylist(),
         )
         reason = undefined_reason(reference.count, current.count, "non-missing values") or (too_many if len(union) > cap else None)
         if reason is not None:
             return cls(kl=None, drifted=False, reason=reason, **base)
         d = divergence(ref_counts, cur_counts, eps)
         return cls(kl=d.kl, drifted=bool(d.kl > threshold), kl_reversed=d.kl_reversed, psi=d.psi, js=d.js, **base)
-
-    @classmethod
-    def undefined(cls, feature: str, reason: str, threshold: float, reference, current) -> "FeatureDrift":
-        """A feature whose KL cannot be computed; ``reference``/``current`` are its Ranges."""
-        return cls(
-            feature=feature,
-            kl=None,
-            drifted=False,
-            threshold=threshold,
-            reference_count=reference.count,
-            current_count=current.count,
-            missing_reference=reference.missing,
-            missing_current=current.missing,
-            reason=reason,
-        )
 
     def to_dict(self) -> dict:
         """The JSON record of SPEC section 3 (stable keys first, then the extra statistics)."""

@@ -12,7 +12,8 @@ import numpy as np
 
 from streamdrift._kernels import fill_histogram, value_range
 from streamdrift.convert import values_array
-from streamdrift.stats import BINS, make_edges
+from streamdrift.defaults import BINS
+from streamdrift.stats import make_edges
 
 
 class Range:
@@ -97,6 +98,21 @@ class Histogram:
     def for_range(cls, lo: float, hi: float, bins: int = BINS) -> "Histogram":
         """A histogram with SPEC edges: ``numpy.linspace(lo, hi, bins + 1)``."""
         return cls(make_edges(lo, hi, bins))
+
+    @classmethod
+    def from_counts(cls, edges, counts, *, missing: int = 0, below: int = 0, above: int = 0, at_lo: int = 0,
+                    at_hi: int = 0) -> "Histogram":
+        """The histogram that ``update`` would have made of values with these counts (the tallies as
+        ``update`` keeps them: ``below``/``above`` are already in the end bins' counts)."""
+        hist = cls(edges)
+        counts = np.asarray(counts)
+        if counts.shape != hist.counts.shape:
+            raise ValueError(f"{hist.bins} bins need as many counts, got shape {counts.shape}")
+        hist.counts[:] = counts
+        hist.count = int(hist.counts.sum())
+        for name, value in zip(Histogram._TALLIES[1:], (missing, below, above, at_lo, at_hi)):
+            setattr(hist, name, int(value))
+        return hist
 
     def update(self, values) -> "Histogram":
         valid, missing, below, above, at_lo, at_hi = fill_histogram(values_array(values), self.edges, self.counts)

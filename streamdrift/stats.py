@@ -6,9 +6,9 @@ import numpy as np
 
 from streamdrift._kernels import divergences
 
-from streamdrift.defaults import BINS, EPS, THRESHOLD
+from streamdrift.defaults import BINS, EPS
 
-__all__ = ["BINS", "EPS", "THRESHOLD", "Divergence", "divergence", "kl_divergence", "binnable_edges", "make_edges", "range_problem"]
+__all__ = ["Divergence", "divergence", "kl_divergence", "binnable_edges", "make_edges", "range_problem"]
 
 
 class Divergence(NamedTuple):

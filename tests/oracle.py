@@ -7,8 +7,7 @@ means equal to this module.
 
 import numpy as np
 
-BINS = 20
-EPS = 1e-10
+from streamdrift.defaults import BINS, EPS
 
 
 def finite_float64(values) -> np.ndarray:

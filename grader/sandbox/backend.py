@@ -1,13 +1,13 @@
 """The backend interface: how a job reaches a confined child. One file per backend.
 
 Like inspect_ai's ``SandboxEnvironment``: an abstract class with documented methods, and
-backends found by name in a registry (``spawn``: a process per submission, ``fork``: warm
-fork servers). Every backend runs the same standalone harness with the same confinement,
+backends found by name (``spawn``: a process per submission, ``fork``: warm fork servers). Every backend runs the same standalone harness with the same confinement,
 so a job gives the same verdict on each; only start-up cost differs.
 """
 
 from __future__ import annotations
 
+import secrets
 import time
 from abc import ABC, abstractmethod
 from typing import ClassVar
@@ -50,37 +50,75 @@ class Backend(ABC):
 
 
 def full_job(job: dict, limits: Limits, workdir: str) -> dict:
-    """The job as the harness reads it: the limits, the working directory and environment."""
+    """The job as the harness reads it: the limits, the working directory and environment, and
+    a fresh key that signs the harness's event lines."""
     return {**limits.job_fields(), **job, "workdir": workdir, "timeout_s": limits.timeout_s,
-            "env": child_env(workdir)}
+            "env": child_env(workdir), "key": secrets.token_hex(32)}
 
 
-def raw_run(bufs, truncated: bool, timed_out: bool, exit_code, started: float) -> RawRun:
-    events, garbage = parse_events(bytes(bufs["result"]))
+def raw_run(job: dict, bufs, truncated: bool, timed_out: bool, exit_code, started: float, *,
+            layers: dict, memory_exceeded: bool = False) -> RawRun:
+    """The run as the grader sees it: only lines signed with the job's key count as events."""
+    events, garbage = parse_events(bytes(bufs["result"]), bytes.fromhex(job["key"]))
     return RawRun(bytes(bufs["stdout"]), bytes(bufs["stderr"]), events, timed_out, exit_code,
-                  time.monotonic() - started, truncated, garbage)
+                  time.monotonic() - started, truncated, garbage, memory_exceeded, layers)
+
+
+def isolation_layers(isolated: bool) -> dict:
+    """The layers a backend puts around the harness; raises SandboxError when ``isolated`` is
+    asked for and bubblewrap cannot be used here (with how to install it)."""
+    from grader.sandbox import bwrap, cgroup
+
+    if isolated:
+        reason = bwrap.unavailable()
+        if reason:
+            raise SandboxError(reason)
+    return {"bwrap": isolated, "cgroup_memory": cgroup.available()}
+
+
+def describe_isolation(iso: dict) -> str:
+    """The isolation a run had, in a few words (for reports)."""
+    parts = ["minimal root (bubblewrap)" if iso.get("bwrap") else "NO minimal root (host file system)"]
+    if iso.get("cgroup_memory"):
+        parts.append("memory cgroup")
+    if iso.get("namespaces"):
+        parts.append("namespaces " + "+".join(iso["namespaces"]))
+    if iso.get("uid"):
+        parts.append("unprivileged uid")
+    if iso.get("rlimits"):
+        parts.append("rlimits")
+    return ", ".join(parts)
 
 
 def check_setup(raw: RawRun) -> None:
-    """Raise SandboxError when the child reported that confinement itself failed."""
+    """Raise SandboxError when the child reported that confinement itself failed, or never
+    started (no signed report at all: nothing the job did can cause that)."""
     for event in raw.events:
         if event.get("event") == ISOLATION:
             return  # confinement succeeded before anything the job could forge
         if event.get("event") == HARNESS_ERROR and event.get("stage") == "confine":
             raise SandboxError(f"the sandbox could not be set up: {event.get('error')}")
+    if not raw.timed_out:
+        err = raw.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise SandboxError(f"the sandbox did not start: {err[-1] if err else f'exit code {raw.exit_code}'}")
+
+
+ISOLATIONS = ("fork", "spawn", "none")
+"""``fork`` and ``spawn``: the backends, in the minimal root; ``none``: a spawned child on the
+host's file system (namespaces and rlimits where allowed), for trusted code only."""
 
 
 def get_backend(name: str) -> Backend:
-    """The process-wide backend called ``name`` (``spawn`` or ``fork``)."""
-    if name == "spawn":
+    """The process-wide backend for the isolation ``name`` (one of ``ISOLATIONS``)."""
+    if name in ("spawn", "none"):
         from grader.sandbox.spawn import SpawnBackend
 
-        return SpawnBackend()
+        return SpawnBackend(isolated=name == "spawn")
     if name == "fork":
         from grader.sandbox.forkserver import shared_pool
 
         return shared_pool()
-    raise ValueError(f"isolation must be 'spawn' or 'fork', got {name!r}")
+    raise ValueError(f"isolation must be one of {', '.join(ISOLATIONS)}; got {name!r}")
 
 
 def execute(job: dict, *, timeout_s: float, output_limit: int, isolation: str = "spawn", pool=None,

@@ -32,12 +32,7 @@ def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kil
         open_streams = len(streams)
         while open_streams or ended_at is None:
             now = time.monotonic()
-            if ended_at is not None:
-                limit = ended_at + EXIT_GRACE_S
-            elif killed_at is not None:
-                limit = killed_at + KILL_WAIT_S
-            else:
-                limit = deadline
+            limit = _limit(ended_at, killed_at, deadline)
             if now >= limit:
                 if ended_at is not None or killed_at is not None:
                     break
@@ -72,6 +67,15 @@ def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kil
             except OSError:
                 pass
     return bufs, truncated, timed_out, ended_at is not None
+
+
+def _limit(ended_at, killed_at, deadline: float) -> float:
+    """Until when to wait now: a short grace once ended, a while after a kill, else the deadline."""
+    if ended_at is not None:
+        return ended_at + EXIT_GRACE_S
+    if killed_at is not None:
+        return killed_at + KILL_WAIT_S
+    return deadline
 
 
 def _read(fd: int) -> bytes | None:

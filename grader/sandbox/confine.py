@@ -241,6 +241,11 @@ def confine(job: dict, paths: list, report_exit) -> dict:
         if pid != 0:
             _wait_and_mirror(pid, report_exit)
         prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:  # the job is what the kernel kills first when the run's memory cgroup is full
+        with open("/proc/self/oom_score_adj", "w") as fh:
+            fh.write("1000")
+    except OSError:
+        pass
     if "mount" in info["namespaces"] and "pid" in info["namespaces"]:
         info["mounts"] = _private_mounts(paths, os.path.dirname(workdir))
         info["mounts"] += _bounded_run_dir(os.path.dirname(workdir), uid)

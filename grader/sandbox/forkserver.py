@@ -12,16 +12,18 @@ import os
 import queue
 import socket
 import subprocess
-import sys
 import threading
 import time
 
+from grader.sandbox import bwrap
 from grader.sandbox import protocol as p
-from grader.sandbox.backend import Backend, full_job, raw_run
+from grader.sandbox.backend import Backend, full_job, isolation_layers, raw_run
+from grader.sandbox.cgroup import MemoryGroup, available as cgroup_available, enter_command
 from grader.sandbox.collect import collect
+from grader.sandbox.confine import kill_group
 from grader.sandbox.limits import DEFAULT_LIMITS, RESULT_LIMIT, Limits
 from grader.sandbox.rundir import MINIMAL_ENV, make_workdir, remove_workdir, workdir_of
-from grader.sandbox.spawn import HARNESS
+from grader.sandbox.spawn import MIB, harness_argv
 
 WORKER_START_TIMEOUT_S = 120.0
 SAFETY_MARGIN_S = 10.0
@@ -32,15 +34,20 @@ class WorkerError(RuntimeError):
 
 
 class _Worker:
-    """The grader's end of one fork server."""
+    """The grader's end of one fork server: in the minimal root unless ``isolated=False``, and
+    in its own memory cgroup (the server's baseline plus each job's ``memory_mb``)."""
 
-    def __init__(self):
+    def __init__(self, isolated: bool = True):
+        self.isolated = isolated
+        self.layers = {"backend": "fork", **isolation_layers(isolated)}
+        self.group = MemoryGroup() if cgroup_available() else None
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", HARNESS, "--serve", str(child_sock.fileno())],
+                enter_command(self.group, harness_argv(isolated, ["--serve", str(child_sock.fileno())], False)),
                 pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL, env={**MINIMAL_ENV, "HOME": "/"}, close_fds=True,
+                stderr=subprocess.DEVNULL, env={**MINIMAL_ENV, "HOME": "/"}, close_fds=True, cwd="/",
+                start_new_session=True,  # its own group: ``_kill`` ends bwrap and the server inside together
             )
         finally:
             child_sock.close()
@@ -67,8 +74,11 @@ class _Worker:
 
     def run(self, job: dict, limits: Limits, data) -> p.RawRun:
         started = time.monotonic()
-        root = make_workdir(numba_cache=True)
-        job = full_job(job, limits, workdir_of(root))
+        root = None if self.isolated else make_workdir(numba_cache=True)
+        job = full_job(job, limits, f"{bwrap.RUN_DIR}/work" if self.isolated else workdir_of(root))
+        if self.group is not None:
+            self.group.new_kills()
+            self.group.limit(self.group.usage() + int(limits.memory_mb) * MIB)
         pipes = [os.pipe() for _ in range(3)]
         readers = [r for r, _ in pipes]  # closed here until ``collect`` takes them over
         ended = {"status": None, "timed_out": False}
@@ -103,19 +113,19 @@ class _Worker:
         finally:
             for fd in readers:
                 os.close(fd)
-            remove_workdir(root)
+            if root is not None:
+                remove_workdir(root)
         if not exited:
             self.alive = False  # the worker never reported the end: it is not trusted again
         status = ended["status"]
         exit_code = os.waitstatus_to_exitcode(status) if isinstance(status, int) else None
-        return raw_run(bufs, truncated, ended["timed_out"], exit_code, started)
+        memory = self.group is not None and self.group.new_kills()
+        return raw_run(job, bufs, truncated, ended["timed_out"], exit_code, started, layers=self.layers,
+                       memory_exceeded=memory)
 
     def _kill(self) -> None:
         self.alive = False
-        try:
-            self.proc.kill()
-        except OSError:
-            pass
+        kill_group(self.proc.pid)
 
     def close(self) -> None:
         self.alive = False
@@ -126,8 +136,10 @@ class _Worker:
         try:
             self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
-            self.proc.kill()
+            kill_group(self.proc.pid)
             self.proc.wait()
+        if self.group is not None:
+            self.group.remove()
 
 
 class ForkPool(Backend):
@@ -135,8 +147,9 @@ class ForkPool(Backend):
 
     name = "fork"
 
-    def __init__(self, size: int | None = None):
+    def __init__(self, size: int | None = None, isolated: bool = True):
         self.size = max(1, int(size or os.cpu_count() or 1))
+        self.isolated = isolated
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._lock = threading.Lock()
         self._started = 0
@@ -160,7 +173,7 @@ class ForkPool(Backend):
                     self._started += 1
                     break
         try:
-            worker = _Worker()
+            worker = _Worker(self.isolated)
         except BaseException:
             with self._lock:
                 self._started -= 1
@@ -194,11 +207,24 @@ class ForkPool(Backend):
                 self._give_back(worker)
         raise AssertionError("unreachable")
 
-    def warm(self) -> None:
-        """Start every worker now (so the first jobs do not pay for the imports)."""
-        workers = [self._borrow() for _ in range(self.size)]
-        for w in workers:
-            self._give_back(w)
+    def warm(self, wait: bool = True) -> None:
+        """Start every worker now, all at once (so the first jobs do not pay for the imports).
+
+        With ``wait=False`` they start in the background: a job sent meanwhile takes the first
+        worker ready, while the caller does its own start-up work (the expected values).
+        """
+        def start() -> None:
+            try:
+                self._give_back(self._borrow())
+            except WorkerError:
+                pass  # the pool is closed, or the worker failed: the next ``run`` reports it
+
+        threads = [threading.Thread(target=start, daemon=True) for _ in range(self.size)]
+        for t in threads:
+            t.start()
+        if wait:
+            for t in threads:
+                t.join()
 
     def close(self) -> None:
         with self._lock:

@@ -20,39 +20,52 @@ import os
 import sys
 import time
 import traceback
+import types
 
 if __package__:  # imported by the grader, e.g. for tests
-    from . import confine, protocol
+    from . import confine, judge, protocol
 else:  # run as a file: the siblings are beside it (``-I`` leaves the script's folder off sys.path)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import confine
+    import judge
     import protocol
 
     del sys.path[0]
 
-MAX_ITEMS = 10_000
+SIBLINGS = ("confine", "judge", "protocol", "serve")
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 class Channel:
-    """JSON lines to the parent over the private result descriptor."""
+    """Signed JSON lines to the parent over the private result descriptor.
 
-    def __init__(self, fd: int):
-        self.fd = fd
-        self.dumps = json.dumps  # bound now: the submission may patch the json module later
-        self.write = os.write
+    Built from C functions bound when the channel is made (the C JSON encoder, the C HMAC,
+    ``os.write``), so a submission that patches json, hmac, hashlib, os or builtins later
+    cannot change what is sent.
+    """
 
-    def send(self, obj) -> None:
-        data = ("\n" + self.dumps(obj, allow_nan=True) + "\n").encode("utf-8", "replace")
-        view = memoryview(data)
-        while view:
-            try:
-                n = self.write(self.fd, view)
-            except InterruptedError:
-                continue
-            except OSError:
-                return
-            view = view[n:]
+    def __init__(self, fd: int, key: bytes):
+        from _hashlib import hmac_digest
+        from _json import encode_basestring_ascii, make_encoder
+
+        def unknown(obj):
+            raise TypeError("not JSON")
+
+        encoder = make_encoder(None, unknown, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+        join, encode, hexlify, memview, write = str.join, str.encode, bytes.hex, memoryview, os.write
+
+        def send(obj) -> None:
+            body = encode(join("", encoder(obj, 0)), "ascii")
+            view = memview(b"\n" + encode(hexlify(hmac_digest(key, body, "sha256"))[:32], "ascii") + b" " + body + b"\n")
+            while view:
+                try:
+                    view = view[write(fd, view):]
+                except InterruptedError:
+                    continue
+                except OSError:
+                    return
+
+        self.send = send
 
 
 class CappedText(io.TextIOBase):
@@ -108,44 +121,6 @@ def describe_exception(exc: BaseException) -> str:
         return type(exc).__name__
 
 
-def _encode_scalar(v) -> dict:
-    """A plain-JSON description of one value, read from the object's storage, not its methods."""
-    try:
-        tp = type(v)
-        if v is None:
-            return {"t": "none"}
-        if issubclass(tp, bool):
-            return {"t": "bool"}
-        if issubclass(tp, float):
-            return {"t": "float", "v": float.__repr__(v), "type": tp.__name__}
-        if issubclass(tp, int):
-            return {"t": "int", "v": float.__repr__(float(int.__index__(v))), "type": tp.__name__}
-        if issubclass(tp, str):
-            return {"t": "str", "v": str.__str__(v)[:300], "type": tp.__name__}
-        np = sys.modules.get("numpy")
-        if np is not None and issubclass(tp, (np.floating, np.integer)) and not issubclass(tp, np.bool_):
-            return {"t": "float", "v": float.__repr__(float(v)), "type": "numpy." + tp.__name__}
-        return {"t": "other", "type": str.__str__(tp.__name__)[:100]}
-    except BaseException:
-        return {"t": "other", "type": "?"}
-
-
-def encode_result(ret) -> dict:
-    """Describe a returned value: a dict's real items (not what a subclass says), or its type."""
-    try:
-        tp = type(ret)
-        if issubclass(tp, dict):
-            items = []
-            for i, (k, v) in enumerate(dict.items(ret)):
-                if i >= MAX_ITEMS:
-                    break
-                items.append([_encode_scalar(k), _encode_scalar(v)])
-            return {"kind": "dict", "type": str.__str__(tp.__name__)[:100], "items": items}
-        return {"kind": "other", "type": str.__str__(tp.__name__)[:100]}
-    except BaseException:
-        return {"kind": "other", "type": "?"}
-
-
 def _compile(code: str, out: Channel):
     try:
         return compile(code, "<submission>", "exec")
@@ -155,7 +130,15 @@ def _compile(code: str, out: Channel):
 
 
 def _namespace() -> dict:
-    return {"__name__": "__main__", "__builtins__": builtins, "__file__": "<submission>"}
+    """The submission's globals: a module of its own as ``__main__`` (``import __main__`` must not
+    reach the harness), and the harness's siblings no longer importable by name."""
+    module = types.ModuleType("__main__")
+    module.__dict__.update({"__builtins__": builtins, "__file__": "<submission>"})
+    sys.modules["__main__"] = module
+    if not __package__:
+        for name in SIBLINGS:
+            sys.modules.pop(name, None)
+    return module.__dict__
 
 
 def _flush() -> None:
@@ -196,48 +179,42 @@ def run_exec(job: dict, out: Channel) -> int:
     return code & 0xFF
 
 
-def build_frames(cases) -> list:
-    """Fresh DataFrames for each decoded case, in its column order, and the read-only arrays
-    they were copied from (to tell afterwards whether the call changed them)."""
+def build_frames(cases, snapshot) -> list:
+    """Fresh DataFrames for each decoded case, in its column order, each with a snapshot of what
+    it holds (to tell afterwards whether the call changed it)."""
     import pandas as pd
 
-    return [
-        (
-            case["name"],
-            pd.DataFrame({c: case["old"][c].copy() for c in case["columns"]}),
-            pd.DataFrame({c: case["new"][c].copy() for c in case["columns"]}),
-            case["threshold"],
-            case["pass_threshold"],
-            ([(c, case["old"][c]) for c in case["columns"]], [(c, case["new"][c]) for c in case["columns"]]),
-        )
-        for case in cases
-    ]
+    frames = []
+    for case in cases:
+        old = pd.DataFrame({c: case["old"][c].copy() for c in case["columns"]})
+        new = pd.DataFrame({c: case["new"][c].copy() for c in case["columns"]})
+        frames.append((case["name"], old, new, case["threshold"], case["pass_threshold"],
+                       (snapshot(old), snapshot(new))))
+    return frames
 
 
-def _same(df, given) -> bool:
-    """True when ``df`` still has the columns it was given, in order, with the same bits."""
-    import numpy as np
+def _builtins_restorer():
+    """A function that puts back every builtin the submission replaced since now."""
+    saved, update, namespace = dict(builtins.__dict__), dict.update, builtins.__dict__
 
-    try:
-        items = list(df.items())
-        if [c for c, _ in items] != [c for c, _ in given]:
-            return False
-        for (_, series), (_, before) in zip(items, given):
-            now = np.ascontiguousarray(series.to_numpy())
-            if now.dtype != before.dtype or now.shape != before.shape:
-                return False
-            if not np.array_equal(now.view(np.uint8), np.ascontiguousarray(before).view(np.uint8)):
-                return False
-        return True
-    except BaseException:
-        return False
+    def restore() -> None:
+        update(namespace, saved)
+
+    return restore
 
 
-def run_grade(job: dict, out: Channel, frames) -> int:
-    """Run the submission's top level, then call its ``detect_drift`` on every case."""
+def run_grade(job: dict, out: Channel, frames, checks) -> int:
+    """Run the submission's top level, then call its ``detect_drift`` on every case.
+
+    ``checks`` are ``judge.bind()``'s, bound before the submission's code ran; everything
+    this function uses after that is a local bound here first.
+    """
+    _, unchanged, encode_result = checks
+    monotonic, capped, set_, callable_ = time.monotonic, CappedText, set, callable
+    restore = _builtins_restorer()
     wanted = job.get("cases")
     if wanted is not None:
-        frames = [f for f in frames if f[0] in set(wanted)]
+        frames = [f for f in frames if f[0] in set_(wanted)]
     compiled = _compile(job["code"], out)
     if compiled is None:
         return 1
@@ -248,24 +225,25 @@ def run_grade(job: dict, out: Channel, frames) -> int:
     try:
         exec(compiled, ns)
     except BaseException as exc:
+        restore()
         _flush()
         out.send({"event": protocol.EXEC_ERROR, "error": describe_exception(exc),
                   "memory": isinstance(exc, MemoryError)})
         return 1
+    restore()
     _flush()
     fn = dict.get(ns, "detect_drift")
     try:
-        ok = callable(fn)
+        ok = callable_(fn)
     except BaseException:
         ok = False
     if not ok:
         out.send({"event": protocol.NO_FUNCTION, "type": type(fn).__name__})
         return 1
     limit = int(job["output_limit"])
-    monotonic = time.monotonic
     for name, old, new, threshold, pass_threshold, given in frames:
         out.send({"event": protocol.CASE_START, "name": name})
-        cap = router.target = CappedText(limit)
+        cap = router.target = capped(limit)
         sys.stdout = cap
         started = monotonic()
         error, memory, ret = None, False, None
@@ -274,9 +252,10 @@ def run_grade(job: dict, out: Channel, frames) -> int:
         except BaseException as exc:
             error, memory = describe_exception(exc), isinstance(exc, MemoryError)
         finally:
+            restore()
             sys.stdout, router.target = router, real_stdout
         elapsed = monotonic() - started
-        modified = not (_same(old, given[0]) and _same(new, given[1]))
+        modified = not (unchanged(old, given[0]) and unchanged(new, given[1]))
         out.send({"event": protocol.CASE, "name": name, "modified": modified,
                   "result": None if error else encode_result(ret), "error": error, "memory": memory,
                   "stdout": cap.getvalue(), "stdout_truncated": cap.truncated, "duration_s": elapsed})
@@ -293,18 +272,19 @@ def readable_paths() -> list:
 
 def run_job(job: dict, result_fd: int, frames=None, data: bytes = None) -> None:
     """Confine, run the job, report, and leave with ``os._exit`` (no atexit of the submission)."""
-    out = Channel(result_fd)
+    out = Channel(result_fd, bytes.fromhex(job.pop("key", "")))
     code = 70
     try:
+        checks = judge.bind() if job.get("mode") == "grade" else None
         if job.get("mode") == "grade" and frames is None:  # built while still trusted and privileged
-            frames = build_frames(protocol.decode_cases(data))
+            frames = build_frames(protocol.decode_cases(data), checks[0])
         info = confine.confine(job, readable_paths(), lambda how: out.send({"event": protocol.EXIT, **how}))
     except BaseException as exc:  # the sandbox could not be set up: the grader's problem, not the job's
         out.send({"event": protocol.HARNESS_ERROR, "stage": "confine", "error": describe_exception(exc)})
         os._exit(code)
     try:
         out.send({"event": protocol.ISOLATION, **info})
-        code = run_grade(job, out, frames) if job.get("mode") == "grade" else run_exec(job, out)
+        code = run_grade(job, out, frames, checks) if job.get("mode") == "grade" else run_exec(job, out)
     except BaseException as exc:  # a harness failure, reported and never hidden
         out.send({"event": protocol.HARNESS_ERROR, "error": describe_exception(exc)})
     finally:
@@ -313,6 +293,15 @@ def run_job(job: dict, result_fd: int, frames=None, data: bytes = None) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--site"]:  # the minimal root's numpy and pandas (the interpreter runs with -S)
+        sys.path.append(sys.argv[2])
+        del sys.argv[1:3]
+    if sys.argv[1:2] == ["--probe"]:  # can the sandbox start here at all?
+        import numpy  # noqa: F401
+        import pandas  # noqa: F401
+
+        print("ok")
+        return
     if sys.argv[1:2] == ["--serve"]:
         if __package__:
             from . import serve

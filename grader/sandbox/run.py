@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from grader.sandbox.backend import check_setup, execute
 from grader.sandbox.limits import DEFAULT_LIMITS, MAX_CODE_CHARS
-from grader.sandbox.protocol import EXEC_DONE, EXIT, ISOLATION, SYNTAX_ERROR, RawRun
+from grader.sandbox.protocol import EXEC_DONE, EXIT, SYNTAX_ERROR, RawRun
 
 
 @dataclass
@@ -43,6 +43,8 @@ def _error(raw: RawRun, timeout_s: float, exit_code: int | None) -> tuple[str | 
     done, syntax = raw.last(EXEC_DONE), raw.last(SYNTAX_ERROR)
     if raw.timed_out:
         return f"timed out after {timeout_s:g} s (the process group was killed)", False
+    if raw.memory_exceeded:
+        return "killed: the run's memory exceeded its limit", True
     if syntax is not None:
         return str(syntax.get("error")), False
     if done is not None:
@@ -92,5 +94,5 @@ def run_code(
         exit_code=exit_code,
         duration_s=raw.duration_s,
         truncated=raw.truncated,
-        isolation={k: v for k, v in (raw.first(ISOLATION) or {}).items() if k != "event"},
+        isolation=raw.isolation,
     )

@@ -152,4 +152,4 @@ def _reader_still_blocked() -> bool:
 
 
 # The commands register themselves on ``cli`` when imported; they import names defined above.
-from streamdrift.cli import compare, demo, watch  # noqa: E402,F401
+from streamdrift.cli import cat, compare, demo, profile, watch  # noqa: E402,F401

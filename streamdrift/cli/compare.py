@@ -3,10 +3,9 @@
 
 import click
 
-from streamdrift.cli import EXIT_DRIFT, EXIT_OK, StdoutClosed, cli, emit, split_columns, warn
+from streamdrift.cli import StdoutClosed, cli, emit, split_columns, warn
 from streamdrift.cli.scale import dask_options
-from streamdrift.defaults import BATCH_SIZE as DEFAULT_BATCH_SIZE
-from streamdrift.defaults import BINS, MAX_CATEGORIES, THRESHOLD
+from streamdrift.defaults import BATCH_SIZE, BINS, MAX_CATEGORIES, THRESHOLD
 
 
 def format_options(f):
@@ -44,7 +43,7 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
               help="A categorical feature with more distinct values has no KL (null, with a reason); bounds memory.")
 @format_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on standard error (text format).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULT_BATCH_SIZE, show_default=True,
+@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time; bounds memory.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding files].")
 @click.option("--no-statistics", is_flag=True,
@@ -87,7 +86,7 @@ def compare_command(reference, current, threshold, bins, columns, categorical, m
         pass
     if fmt == "text" and not quiet:  # even when stdout was closed (| head -1): its drift decided the exit status
         click.echo(report.summary(), err=True)
-    return EXIT_DRIFT if report.drifted else EXIT_OK
+    return report.exit_code
 
 
 def skipped_line(skipped) -> str:

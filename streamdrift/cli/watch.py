@@ -1,16 +1,15 @@
-"""``streamdrift watch``, ``cat`` and ``profile``: drift of a stream, window by window.
+"""``streamdrift watch``: drift of a stream, window by window.
 
 The heavy modules (``streamdrift.watch``, pyarrow readers) are imported inside the
 commands, so ``--help`` stays fast.
 """
 
-import errno
 import json
 import signal
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import closing
 
 import click
 
@@ -21,75 +20,34 @@ from streamdrift.cli import (
     EXIT_OK,
     EXIT_TERMINATED,
     StdoutClosed,
-    _silence_stdout,
     cli,
     emit,
     split_columns,
     warn,
 )
 from streamdrift.cli.compare import format_options
-from streamdrift.cli.scale import dask_options
 from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
-from streamdrift.errors import DriftError
-
-
-class Stopped(Exception):
-    """SIGINT or SIGTERM arrived; ``signum`` says which."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 class Stopper:
-    """SIGINT/SIGTERM handlers that stop the watch only between batches.
-
-    While a batch is being counted (``deferred``) a signal is only noted, so a window's
-    state is never half-updated; it is raised as ``Stopped`` once the batch is done, or at
-    once while waiting for input.
-    """
+    """SIGINT/SIGTERM handlers that ask the watch to stop: they only set ``stop`` (no exception,
+    no lock), so the watch ends between batches, after counting every row that had arrived."""
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
-    def __init__(self):
-        self.signum = None
-        self._deferred = False
+    def __init__(self, stop):
+        self.stop = stop
         self._previous = {}
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for s in self.SIGNALS:
-                self._previous[s] = signal.signal(s, self._handle)
+                self._previous[s] = signal.signal(s, lambda signum, frame: self.stop.set(signum))
         return self
 
     def __exit__(self, *exc):
         for s, handler in self._previous.items():
             signal.signal(s, handler)
-
-    def _handle(self, signum, frame):
-        if self.signum is None:
-            self.signum = signum
-        if not self._deferred:
-            raise Stopped(signum)
-
-    @contextmanager
-    def deferred(self):
-        self._deferred = True
-        try:
-            yield
-        finally:
-            self._deferred = False
-        if self.signum is not None:
-            raise Stopped(self.signum)
-
-    @contextmanager
-    def ignored(self):
-        """Note signals but never raise (while finishing up)."""
-        self._deferred = True
-        try:
-            yield
-        finally:
-            self._deferred = False
 
 
 class Progress:
@@ -101,9 +59,10 @@ class Progress:
         self._last = 0.0
         self._shown = False
 
-    def update(self, rows: int, windows: int, force: bool = False):
+    def update(self, watcher, force: bool = False):
         if not self.enabled:
             return
+        rows, windows = watcher.rows, watcher.windows
         now = time.monotonic()
         if not force and now - self._last < 0.5:
             return
@@ -157,13 +116,18 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
 @click.option("--give-up-after", type=click.FloatRange(min=0), default=600.0, show_default=True,
               help="With --follow: skip (as an error) a file still incomplete after this many seconds unchanged.")
 @click.option("--strict", is_flag=True, help="Stop at the first unreadable file instead of skipping it.")
+@click.option("--state", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Save the watch's place in its files after each window, and continue from it when restarted.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None, metavar="PORT",
+              help="Serve Prometheus metrics on this port (0: any free one), at /metrics [needs streamdrift[metrics]].")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address to serve metrics on.")
 @click.option("-q", "--quiet", is_flag=True,
               help="Print only drifted lines (JSON: only drifted records); no summary, no progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
 def watch_command(sources, references, window, edges, threshold, bins, columns, fmt, follow, poll_interval,
-                  give_up_after, strict, quiet, batch_size, threads):
+                  give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size, threads):
     """Report the drift of each window of rows of SOURCE against REF, as the data arrives.
 
     SOURCE is Parquet or Arrow IPC files, directories of part files (in name order), or
@@ -174,33 +138,83 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
     flushed) as soon as it is complete: a line 'window 3 rows 300000-399999: 2 of 5
     features drifted', then one 'Drifted: <feature> (KL=...)' line per drifted feature.
     """
-    from streamdrift import watch as w
-    from streamdrift.report import drifted_line
+    from streamdrift.watch import STDIN, Stop, check_sources, load_reference, watch
 
-    sources = w.check_sources(list(sources), follow)
-    if w.STDIN in sources and w.STDIN in references:
+    sources = check_sources(list(sources), follow)
+    if STDIN in sources and STDIN in references:
         raise click.UsageError("only one of REF and SOURCE can be '-' (standard input)")
-    if w.STDIN in sources and sys.stdin.isatty():
+    if STDIN in sources and sys.stdin.isatty():
         raise click.UsageError("no SOURCE given and standard input is a terminal; name files or pipe data in")
-    ref = w.load_reference(list(references), columns=split_columns(columns), edges=edges, bins=bins,
-                           batch_size=batch_size, threads=threads)
-    progress = Progress(enabled=not quiet and sys.stderr.isatty())
-    problems = []
-    drifted = False
-    stop_reading = threading.Event()
-    items = w.Background(w.batches(sources, ref.features, batch_size=batch_size, follow=follow,
-                                   poll_interval=poll_interval, give_up_after=give_up_after, stop=stop_reading),
-                         stop=stop_reading)
+    ref = load_reference(list(references), columns=split_columns(columns), edges=edges, bins=bins,
+                         batch_size=batch_size, threads=threads)
+    out = Output(fmt, quiet, _metrics(metrics_host, metrics_port))
+    stop = Stop()
+    windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold, batch_size=batch_size,
+                    threads=threads, follow=follow, poll_interval=poll_interval, give_up_after=give_up_after,
+                    state=state, on_problem=None if strict else out.problem, on_batch=out.batch, stop=stop)
+    try:
+        with Stopper(stop), closing(windows), out:
+            for w in windows:
+                out.window(w)
+            out.progress.clear()
+            if stop.signum is not None or not quiet:
+                click.echo(out.summary(stop.signum), err=True)
+    except StdoutClosed:
+        pass
+    if stop.signum is not None:
+        return EXIT_INTERRUPTED if stop.signum == signal.SIGINT else EXIT_TERMINATED
+    if out.problems:
+        return EXIT_ERROR
+    return EXIT_DRIFT if out.drifted_windows else EXIT_OK
 
-    def show(window):
-        nonlocal drifted
-        drifted = drifted or bool(window.drifted)
-        progress.clear()
+
+def _metrics(host: str, port: int | None):
+    """The metrics server when ``--metrics-port`` is given (prometheus_client is imported only then)."""
+    if port is None:
+        return None
+    from streamdrift.watch.metrics import Metrics
+
+    metrics = Metrics(host, port)
+    click.echo(f"serving metrics on {metrics.url}", err=True)
+    return metrics
+
+
+class Output:
+    """What the command prints: each window (text or JSON Lines), skipped files, progress, the summary."""
+
+    def __init__(self, fmt: str, quiet: bool, metrics=None):
+        self.fmt = fmt
+        self.quiet = quiet
+        self.progress = Progress(enabled=not quiet and sys.stderr.isatty())
+        self.metrics = metrics
+        self.problems = []
+        self.rows = self.windows = self.drifted_windows = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.metrics is not None:
+            self.metrics.close()
+
+    def batch(self, watcher) -> None:
+        self.progress.update(watcher)
+        if self.metrics is not None:
+            self.metrics.batch(watcher)
+
+    def window(self, window) -> None:
+        from streamdrift.report import drifted_line
+
+        if self.metrics is not None:
+            self.metrics.window(window)
+        self.rows, self.windows = window.end_row, self.windows + 1
+        self.drifted_windows += bool(window.drifted)
+        self.progress.clear()
         lines = []
-        if fmt == "json":
-            lines = [json.dumps(r) for r in window.records() if r["drifted"] or not quiet]
+        if self.fmt == "json":
+            lines = [json.dumps(r) for r in window.records() if r["drifted"] or not self.quiet]
         else:
-            if not quiet:
+            if not self.quiet:
                 lines.append(window.header())
                 for f in window.features:
                     if f.kl is None:
@@ -209,166 +223,23 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         for i, line in enumerate(lines):
             emit(line, flush=i == len(lines) - 1)
 
-    stopped = None
-    try:
-        with w.Watcher(ref, window=window, edges=edges, bins=bins, threshold=threshold, threads=threads) as watcher, \
-                Stopper() as stopper:
-            try:
-                for item in items:
-                    with stopper.deferred():
-                        if isinstance(item, w.Problem):
-                            if strict:
-                                raise item.error
-                            progress.clear()
-                            click.echo(f"error: {item.error} (skipped{_rows_note(item.rows)})", err=True)
-                            problems.append(item)
-                            continue
-                        for done in watcher.feed(item):
-                            show(done)
-                        progress.update(watcher.rows, watcher.windows)
-            except Stopped as exc:
-                stopped = exc.signum
-            with stopper.ignored():
-                last = watcher.finish()
-                if last is not None:
-                    show(last)
-                progress.clear()
-                if stopped is not None or not quiet:
-                    click.echo(_summary(watcher, problems, stopped), err=True)
-    except StdoutClosed:
-        pass
-    finally:
-        items.close()
-        w.remove_spools()
-    if stopped is not None:
-        return EXIT_INTERRUPTED if stopped == signal.SIGINT else EXIT_TERMINATED
-    if problems:
-        return EXIT_ERROR
-    return EXIT_DRIFT if drifted else EXIT_OK
+    def problem(self, problem) -> None:
+        if self.metrics is not None:
+            self.metrics.problem(problem)
+        self.progress.clear()
+        note = f"; its first {problem.rows} rows were read and counted" if problem.rows else ""
+        click.echo(f"error: {problem.error} (skipped{note})", err=True)
+        self.problems.append(problem)
+
+    def summary(self, signum) -> str:
+        windows, problems = self.windows, len(self.problems)
+        text = f"watched {self.rows} rows in {windows} window{'s' if windows != 1 else ''}"
+        text += f", {self.drifted_windows} with drift"
+        if problems:
+            text += f"; {problems} unreadable file{'s' if problems != 1 else ''} skipped"
+        if signum is not None:
+            text = f"stopped by {signal.Signals(signum).name}: " + text
+        return text
 
 
-def _rows_note(rows: int) -> str:
-    return f"; its first {rows} rows were read and counted" if rows else ""
-
-
-def _summary(watcher, problems, stopped) -> str:
-    windows = watcher.windows
-    text = f"watched {watcher.rows} rows in {windows} window{'s' if windows != 1 else ''}"
-    text += f", {watcher.drifted_windows} with drift"
-    if problems:
-        text += f"; {len(problems)} unreadable file{'s' if len(problems) != 1 else ''} skipped"
-    if stopped is not None:
-        text = f"stopped by {signal.Signals(stopped).name}: " + text
-    return text
-
-
-@cli.command("cat", epilog="""\b
-Examples:
-  streamdrift cat day1.parquet day2.parquet | streamdrift watch -r ref.parquet -
-  streamdrift cat parts/ --columns age,income > stream.arrows""")
-@click.argument("files", nargs=-1, required=True, metavar="FILE...")
-@click.option("-c", "--columns", multiple=True, metavar="A,B,...", help="Only these columns [default: all].")
-@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
-              help="Rows per record batch.")
-def cat_command(files, columns, batch_size):
-    """Write the rows of FILE... (Parquet, Arrow IPC, directories) to stdout as one Arrow IPC stream.
-
-    Every file must have the first file's columns, of the same types (extra columns are
-    dropped). A file that cannot be read stops the stream with an error (exit status 2),
-    so nothing is dropped silently downstream.
-    """
-    from pathlib import Path
-
-    import pyarrow as pa
-
-    from streamdrift.io import FileSource, data_files, file_format, keeping_types, read_file
-
-    if sys.stdout.isatty():
-        raise click.UsageError("stdout is a terminal; pipe it into 'streamdrift watch -r REF -' or redirect it to a file")
-    paths = [p for f in files for p in data_files(Path(f))]
-    names = split_columns(columns)  # else the first file's columns
-    out = sys.stdout.buffer
-    writer = schema = first = None
-    types = {}
-    try:
-        for path in paths:
-            with FileSource([path], name=f"'{path}'") as source:
-                names = names or source.schema.names
-                for name in names:
-                    if source.schema.get_field_index(name) < 0:
-                        raise DriftError(f"column '{name}' is missing from '{path}'; every file must have the "
-                                         "columns of the first (or name them with --columns)")
-                here = pa.schema([source.schema.field(n) for n in names])
-                first = first or here
-                batches = read_file(path, file_format(path), names, batch_size)
-                for batch in keeping_types(batches, here, names, types, f"'{path}'"):
-                    if not batch.num_rows:
-                        continue
-                    if writer is None:
-                        schema = here
-                        writer = pa.ipc.new_stream(out, schema)
-                    if batch.schema != schema:
-                        batch = _cast(batch, schema, path)
-                    writer.write_batch(batch)
-                    out.flush()
-        if writer is None and first is not None:
-            writer = pa.ipc.new_stream(out, first)  # no rows at all: a valid, empty stream
-        if writer is not None:
-            writer.close()
-            out.flush()
-    except OSError as exc:  # BrokenPipeError, or pyarrow's own OSError for a closed pipe
-        if exc.errno != errno.EPIPE:
-            raise
-        _silence_stdout()
-        raise StdoutClosed() from None
-    return EXIT_OK
-
-
-def _cast(batch, schema, path):
-    import pyarrow as pa
-
-    try:
-        return batch.cast(schema)
-    except (pa.ArrowException, ValueError) as exc:
-        raise DriftError(f"'{path}' has types that cannot be cast to the stream's {schema}: {exc}") from None
-
-
-@cli.command("profile", epilog="""\b
-Examples:
-  streamdrift profile reference.parquet -o reference.profile
-  streamdrift watch -r reference.profile incoming/
-
-\b
-The profile keeps, per column, the sorted distinct finite values with their counts and the
-missing count (16 bytes per distinct value): 'watch' counts the reference for any window's
-edges from it exactly, without reading the reference again.""")
-@click.argument("reference", nargs=-1, required=True, metavar="REF...")
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Profile file to write.")
-@click.option("-c", "--columns", multiple=True, metavar="A,B,...",
-              help="Profile only these columns (default: every numeric column).")
-@click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
-              help="Rows decoded at a time.")
-@click.option("--threads", type=click.IntRange(min=1), default=None, help="Columns profiled in parallel [default: CPUs].")
-@dask_options
-def profile_command(reference, output, columns, batch_size, threads, dask, dask_timeout):
-    """Save the reference profile of REF (Parquet or Arrow files, directories, or '-') to a file."""
-    from streamdrift.executor import executor_for
-    from streamdrift.profile import Profile, is_profile
-    from streamdrift.watch import reference_features
-
-    ref = list(reference)
-    for path in ref:
-        if path != "-" and is_profile(path):
-            raise DriftError(f"'{path}' is already a saved profile; profile the data it was made from")
-    data = ref[0] if len(ref) == 1 else ref
-    with executor_for(dask, (), threads, dask_timeout) as executor, executor.open(data, "reference") as source:
-        features = reference_features(source.schema, split_columns(columns), f"reference {source.name}")
-        profile = Profile.build(source, features, batch_size, executor=executor)
-    profile.save(output)
-    distinct = sum(c.distinct for c in profile.columns.values())
-    emit(f"profiled {len(features)} feature{'s' if len(features) != 1 else ''} of {profile.source} "
-         f"({profile.rows} rows, {distinct} distinct values) to {output}")
-    return EXIT_OK
-
-
-__all__ = ["watch_command", "cat_command", "profile_command"]
+__all__ = ["watch_command"]

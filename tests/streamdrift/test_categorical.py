@@ -197,3 +197,17 @@ def test_python_errors_name_python_arguments_not_flags():
     with pytest.raises(DriftError) as err:
         compare({"a": [1.0], "b": [2.0]}, {"a": [1.0]})
     assert "--" not in str(err.value) and "columns=..." in str(err.value)
+
+
+def test_counting_parquet_categories_never_imports_pandas(tmp_path):
+    """``numpy.asarray``/``pyarrow.array`` of Arrow data would import pandas (seconds of start-up)."""
+    import subprocess
+    import sys
+
+    pq.write_table(pa.table({"c": ["a", "b", None, "a"], "x": [1.0, 2.0, 3.0, 4.0]}), tmp_path / "r.parquet")
+    pq.write_table(pa.table({"c": ["b", "z", "z", "a"], "x": [1.0, 2.0, 3.0, 5.0]}), tmp_path / "c.parquet")
+    code = ("import sys; sys.modules['pandas'] = None; import streamdrift; "
+            f"r = streamdrift.compare({str(tmp_path / 'r.parquet')!r}, {str(tmp_path / 'c.parquet')!r}); "
+            "print(r['c'].new_category_examples, r['c'].categories)")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert p.stdout.decode() == "['z'] ['a', 'b', 'z']\n", p.stderr.decode()[-500:]

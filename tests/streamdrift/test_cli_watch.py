@@ -1,63 +1,21 @@
-"""``streamdrift watch``, ``cat`` and ``profile`` in real subprocesses: pipes, exit codes, signals."""
+"""``streamdrift watch``, ``cat`` and ``profile`` in real subprocesses: pipes, exit codes, output."""
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-CMD = [sys.executable, "-m", "streamdrift"]
-ENV = {**os.environ, "PYTHONUNBUFFERED": "0"}
-
-
-def sd(*args, stdin=None, input=None, timeout=120):
-    return subprocess.run([*CMD, *map(str, args)], input=input, stdin=stdin, capture_output=True, timeout=timeout, env=ENV)
+from tests.streamdrift.cli_helpers import CMD, ENV, pipe, records, sd, write_data
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    """A reference and 4 part files whose second half drifts (age +6, income x1.15)."""
-    root = tmp_path_factory.mktemp("watch")
-    rng = np.random.default_rng(11)
-    n = 3000
-    ref = pa.table({"age": rng.normal(40, 10, n), "income": rng.normal(60000, 8000, n).round(),
-                    "name": ["x"] * n})
-    pq.write_table(ref, root / "ref.parquet", row_group_size=800)
-    parts = root / "parts"
-    parts.mkdir()
-    sizes = [700, 900, 800, 850]
-    paths = []
-    for i, size in enumerate(sizes):
-        age = rng.normal(40 + (6 if i >= 2 else 0), 10, size)
-        age[rng.random(size) < 0.02] = np.nan
-        income = rng.normal(60000, 8000, size).round() * (1.15 if i >= 2 else 1.0)
-        p = parts / f"part-{i}.parquet"
-        pq.write_table(pa.table({"age": age, "income": income, "name": ["y"] * size}), p, row_group_size=300)
-        paths.append(p)
-    return dict(root=root, ref=root / "ref.parquet", parts=parts, paths=paths, rows=sum(sizes))
-
-
-def records(stdout: bytes) -> list[dict]:
-    return [json.loads(line) for line in stdout.decode().splitlines() if line.strip()]
-
-
-def pipe(first: list, second: list, timeout=120):
-    """``first | second``; returns both CompletedProcess-like results."""
-    a = subprocess.Popen([*CMD, *map(str, first)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-    b = subprocess.Popen([*CMD, *map(str, second)], stdin=a.stdout, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         env=ENV)
-    a.stdout.close()
-    out, err = b.communicate(timeout=timeout)
-    a_err = a.stderr.read()
-    a.wait(timeout=timeout)
-    return (a.returncode, a_err), (b.returncode, out, err)
+    return write_data(tmp_path_factory.mktemp("watch"))
 
 
 def test_cat_pipe_into_watch_counts_every_row(data):
@@ -233,69 +191,6 @@ def test_broken_pipe_is_quiet(data):
     assert b"Traceback" not in err_a
 
 
-class Follow:
-    """``watch --follow`` on a directory in the background, its stdout collected line by line."""
-
-    def __init__(self, data, folder, *extra):
-        self.proc = subprocess.Popen(
-            [*CMD, "watch", "-r", str(data["ref"]), "--follow", str(folder), "--poll-interval", "0.05",
-             "-w", "1000", "--format", "json", *extra],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-        self.lines = []
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.append(json.loads(line))
-
-    def wait_for(self, predicate, timeout=60):
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if predicate(self.lines):
-                return
-            if self.proc.poll() is not None:
-                raise AssertionError(f"watch exited early: {self.proc.stderr.read().decode()}")
-            time.sleep(0.05)
-        raise AssertionError(f"timed out; got {len(self.lines)} lines")
-
-    def stop(self, signum):
-        self.proc.send_signal(signum)
-        rc = self.proc.wait(timeout=60)
-        self.reader.join(10)
-        return rc, self.proc.stderr.read().decode()
-
-
-def age_rows(lines):
-    return sum(r["current_count"] + r["missing_current"] for r in lines if r["feature"] == "age")
-
-
-@pytest.mark.parametrize("signum, code, name", [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")])
-def test_follow_reads_new_files_once_and_stops_cleanly(data, tmp_path, signum, code, name):
-    folder = tmp_path / "incoming"
-    folder.mkdir()
-    w = Follow(data, folder)
-    first, second, third = data["paths"][:3]
-    (folder / first.name).write_bytes(first.read_bytes())
-    # A file appears half-written, then is finished: read once, whole.
-    half = second.read_bytes()
-    (folder / second.name).write_bytes(half[: len(half) // 2])
-    time.sleep(0.5)
-    (folder / second.name).write_bytes(half)
-    # A writer that renames a hidden temporary file into place.
-    (folder / ".tmp-part").write_bytes(third.read_bytes())
-    os.rename(folder / ".tmp-part", folder / third.name)
-    expected = sum(pq.read_metadata(p).num_rows for p in (first, second, third))
-    w.wait_for(lambda lines: age_rows(lines) >= expected // 1000 * 1000)
-    time.sleep(0.3)
-    rc, err = w.stop(signum)
-    assert rc == code, err
-    assert age_rows(w.lines) == expected  # the partial last window is reported on stop
-    assert w.lines[-1]["partial"] is True
-    assert f"stopped by {name}: watched {expected} rows" in err
-    assert "Traceback" not in err
-
-
 def test_watch_help_is_light():
     r = subprocess.run([sys.executable, "-X", "importtime", "-m", "streamdrift", "watch", "--help"],
                        capture_output=True, timeout=120, env=ENV)
@@ -340,69 +235,6 @@ def test_demo_shows_quiet_windows_turning_into_drift(tmp_path):
     assert all(x.endswith(": 0 of 3 features drifted") for x in windows[:4])
     assert all(x.endswith(": 2 of 3 features drifted") for x in windows[4:])
     assert len(list((tmp_path / "stream").glob("part-*.parquet"))) == 8
-
-
-def test_sigint_while_waiting_on_stdin_reports_what_arrived(data):
-    """A producer that pauses: the rows that arrived are reported, then exit 130."""
-    proc = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), "-", "-w", "500", "--format", "json"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV)
-    table = pq.read_table(data["paths"][0])
-    sink = pa.BufferOutputStream()
-    writer = pa.ipc.new_stream(sink, table.schema)
-    writer.write_table(table)  # 700 rows: one full window, 200 rows pending; no end of stream
-    proc.stdin.write(sink.getvalue().to_pybytes())
-    proc.stdin.flush()
-    first = json.loads(proc.stdout.readline())
-    assert (first["window"], first["end_row"]) == (0, 500)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err
-    rest = records(out)
-    assert [r["end_row"] for r in rest if r["feature"] == "age"] == [700]
-    assert all(r["partial"] for r in rest)
-    assert "stopped by SIGINT: watched 700 rows in 2 windows" in err.decode()
-
-
-STALLING_PRODUCER = """
-import io, sys, time
-import numpy as np, pyarrow as pa, pyarrow.parquet as pq
-t = pa.table({"age": np.linspace(20, 60, 3000), "income": np.linspace(1e4, 9e4, 3000)})
-out = sys.stdout.buffer
-if sys.argv[1] == "ipc":
-    w = pa.ipc.new_stream(out, t.schema)
-    w.write_table(t)
-else:
-    buf = io.BytesIO()
-    pq.write_table(t, buf)
-    out.write(buf.getvalue()[:5000])
-out.flush()
-time.sleep(60)
-"""
-
-
-@pytest.mark.parametrize("fmt", ["ipc", "parquet"])
-@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_stopping_watch_blocked_on_a_stalled_standard_input(data, tmp_path, fmt, sig, code):
-    """The reader thread is stuck in a read of stdin: the exit stays clean and its spool is removed."""
-    spool = tmp_path / "spool"
-    spool.mkdir()
-    env = {**ENV, "TMPDIR": str(spool)}
-    producer = subprocess.Popen([sys.executable, "-c", STALLING_PRODUCER, fmt], stdout=subprocess.PIPE)
-    watch = subprocess.Popen([*CMD, "watch", "-r", str(data["ref"]), "-w", "1000", "-"], stdin=producer.stdout,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-    producer.stdout.close()
-    try:
-        time.sleep(2.5)
-        watch.send_signal(sig)
-        out, err = watch.communicate(timeout=30)
-    finally:
-        producer.kill()
-        producer.wait()
-    assert watch.returncode == code, err
-    assert b"Fatal Python error" not in err and err.decode().strip().splitlines()[-1].startswith("stopped by SIG")
-    assert list(spool.iterdir()) == []
-    if fmt == "ipc":
-        assert out.decode().count("window ") == 3
 
 
 def test_profile_refuses_a_profile_and_errors_name_the_profile_file(data, tmp_path):

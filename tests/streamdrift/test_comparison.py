@@ -13,10 +13,9 @@ from hypothesis import strategies as st
 import streamdrift
 from streamdrift import DriftError, compare, detect_drift
 from streamdrift.demo import example_tables
+from streamdrift.defaults import EPS
 from streamdrift.io import FileSource, parquet_statistics_range
 from streamdrift.report import Report
-
-EPS = 1e-10
 
 
 def numpy_kl(ref, cur, bins=20):
@@ -277,7 +276,7 @@ def test_int64_above_2_53_compares_as_float64():
          "column 'zz' is not in reference; its columns are: a"),
         ({"s": [b"x"]}, {"s": [b"y"]}, {},
          "no numeric or categorical (string, dictionary) columns in reference and current to compare; "
-         "their columns: s (binary)"),
+         "columns: s (binary)"),
         ({"a": [1.0]}, {"a": [1.0]}, {"threshold": -1}, "threshold must be a finite number >= 0, got -1"),
         ({"a": [1.0]}, {"a": [1.0]}, {"bins": 0}, "bins must be a whole number >= 1, got 0"),
     ],

@@ -1,0 +1,125 @@
+"""``watch()``: the one loop from sources through the ``Watcher`` to windows, with hooks for a front end.
+
+Reading runs on a background thread, a few batches ahead of counting. The loop ends at the
+end of the input or when ``stop`` is set (between batches, after standard input has handed
+on what had arrived); the partial last window is yielded either way.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from streamdrift.background import Background
+from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
+from streamdrift.errors import DriftError
+from streamdrift.watch.checkpoint import Checkpoint, Position
+from streamdrift.watch.reference import STDIN, Reference, load_reference
+from streamdrift.watch.sources import Closed, Opened, Problem, Resume, Stop, batches, check_sources
+from streamdrift.watch.windows import Watcher, Window
+
+
+def watch(
+    reference,
+    sources,
+    *,
+    window: int = WINDOW,
+    edges: str = "combined",
+    bins: int = BINS,
+    threshold: float = THRESHOLD,
+    columns: list[str] | None = None,
+    batch_size: int = BATCH_SIZE,
+    threads: int | None = None,
+    follow: bool = False,
+    poll_interval: float = 1.0,
+    give_up_after: float = 600.0,
+    state=None,
+    on_problem: Callable[[Problem], None] | None = None,
+    on_batch: Callable[[Watcher], None] | None = None,
+    stop: Stop | None = None,
+    stdin=None,
+) -> Iterator[Window]:
+    """Windows of ``sources`` (paths, directories, ``'-'``) scored against ``reference``, as they complete.
+
+    ``reference`` is a saved profile, a ``Profile``, a loaded ``Reference``, or any input
+    ``compare`` accepts. An unreadable file raises its DriftError unless ``on_problem`` is
+    given (then it is passed there and skipped). ``on_batch(watcher)`` is called after each
+    batch is counted (progress). ``stop`` ends the watch early (a signal handler may set it).
+    ``state`` is a file where the watch saves its place after each window (``checkpoint.py``)
+    and continues from when restarted.
+    """
+    if isinstance(sources, (str, os.PathLike)):
+        sources = [sources]
+    sources = check_sources([str(s) for s in sources], follow)
+    if not isinstance(reference, Reference):
+        reference = load_reference(reference, columns=columns, edges=edges, bins=bins, batch_size=batch_size,
+                                   threads=threads)
+    place = None if state is None else Place(open_state(state, reference, sources, window, edges, bins, threshold))
+    start = place.checkpoint.position if place is not None else Position()
+    stop = stop or Stop()
+    items = Background(batches(sources, reference.features, batch_size=batch_size, follow=follow,
+                               poll_interval=poll_interval, give_up_after=give_up_after, stop=stop, stdin=stdin,
+                               resume=place.resume() if place is not None else None))
+    try:
+        with Watcher(reference, window=window, edges=edges, bins=bins, threshold=threshold, threads=threads,
+                     first_row=start.row, first_window=start.window) as watcher:
+            yield from _windows(items, watcher, place, on_problem, on_batch)
+    finally:
+        stop.set()  # wakes a reader waiting on standard input or a directory
+        items.close()
+
+
+def _windows(items, watcher: Watcher, place, on_problem, on_batch) -> Iterator[Window]:
+    for item in items:
+        if isinstance(item, (Opened, Closed)):
+            place.mark(item, watcher.rows)
+        elif isinstance(item, Problem):
+            if on_problem is None:
+                raise item.error
+            on_problem(item)
+        else:
+            for done in watcher.feed(item):
+                yield done
+                if place is not None:
+                    place.save(done)  # after the window is out: a crash before that repeats it
+            if on_batch is not None:
+                on_batch(watcher)
+    last = watcher.finish()
+    if last is not None:
+        yield last
+
+
+def open_state(path, reference: Reference, sources, window, edges, bins, threshold) -> Checkpoint:
+    """The saved place of a watch of exactly these settings (a new one when ``path`` does not exist)."""
+    if STDIN in sources:
+        raise DriftError("--state keeps a watch's place in files and directories; standard input cannot be "
+                         "read again: name the files, or leave out --state")
+    settings = dict(reference=reference.fingerprint(), features=reference.features, window=window, edges=edges,
+                    bins=bins, threshold=threshold, sources=[str(Path(s).resolve()) for s in sources])
+    return Checkpoint.open(path, settings)
+
+
+class Place:
+    """Where the watch stands in its files (from ``Opened``/``Closed`` marks), saved after each window."""
+
+    def __init__(self, checkpoint: Checkpoint):
+        self.checkpoint = checkpoint
+        self.done = list(checkpoint.done)
+        position = checkpoint.position
+        self.file, self.first_row = position.file, position.row - position.offset
+
+    def resume(self) -> Resume:
+        position = self.checkpoint.position
+        return Resume(set(self.done), position.file, position.offset)
+
+    def mark(self, item, rows: int) -> None:
+        """Note a file opened (its row 0 is row ``rows - skipped`` of the stream) or read to its end."""
+        if isinstance(item, Opened):
+            self.file, self.first_row = item.path, rows - item.skipped
+        else:
+            self.done.append(item.path)
+
+    def save(self, window: Window) -> None:
+        """The next window begins where ``window`` ends: in the file being read (every file done is before it)."""
+        self.checkpoint.done = list(self.done)
+        self.checkpoint.position = Position(window.index + 1, window.end_row, self.file, window.end_row - self.first_row)
+        self.checkpoint.save()

@@ -1,0 +1,231 @@
+"""Tumbling windows of rows, each scored against the reference: ``Window`` and ``Watcher``.
+
+Every row fed is in exactly one window of ``window`` rows; the last one may be partial.
+How a feature's window is binned is its edges mode, one class each:
+
+* ``CombinedEdges`` (``edges="combined"``, the default): the edges come from the combined
+  range of the reference and that window, exactly as ``compare`` does (SPEC section 2), so
+  a window's KL equals ``compare(reference, window)``. The window's values are kept until
+  it closes (8 bytes x window rows); the reference's counts for its edges come from the
+  reference profile.
+* ``ReferenceEdges`` (``edges="reference"``): edges fixed once from the reference's range;
+  current values outside it go to the end bins and are counted as ``out_of_range``.
+  Constant memory, fully incremental.
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from streamdrift.comparison import check_bins, check_threshold, thread_count
+from streamdrift.convert import column_values
+from streamdrift.defaults import BINS, EPS, THRESHOLD, WINDOW
+from streamdrift.errors import DriftError
+from streamdrift.report import FeatureDrift
+from streamdrift.state import Histogram, Range
+from streamdrift.stats import binnable_edges
+from streamdrift.watch.reference import Reference, check_edges
+
+
+@dataclass
+class Window:
+    """The drift of every feature in one window of rows ``[start_row, end_row)``."""
+
+    index: int
+    start_row: int
+    end_row: int
+    partial: bool
+    features: list[FeatureDrift]
+
+    @property
+    def rows(self) -> int:
+        return self.end_row - self.start_row
+
+    @property
+    def drifted(self) -> list[FeatureDrift]:
+        return [f for f in self.features if f.drifted]
+
+    def records(self) -> list[dict]:
+        """SPEC JSON records, one per feature, with the window's keys added."""
+        extra = dict(window=self.index, start_row=self.start_row, end_row=self.end_row, partial=self.partial)
+        return [{**f.to_dict(), **extra} for f in self.features]
+
+    def header(self) -> str:
+        """``window 3 rows 300000-399999: 2 of 5 features drifted`` (row range inclusive)."""
+        last = self.end_row - 1
+        text = f"window {self.index} rows {self.start_row}-{last}"
+        if self.partial:
+            text += " (partial)"
+        text += f": {len(self.drifted)} of {len(self.features)} features drifted"
+        outside = sum(f.out_of_range or 0 for f in self.features)
+        if outside:
+            text += f"; {outside} values outside the reference range"
+        return text
+
+
+class ReferenceEdges:
+    """One feature's window on edges fixed from the reference's range; outside values are ``out_of_range``."""
+
+    def __init__(self, reference: Reference, feature: str, bins: int):
+        self.feature = feature
+        r = reference.range(feature)
+        edges, self._reason = binnable_edges(r.lo, r.hi, bins)
+        self._ref = reference.histogram(feature, edges)
+        self._cur = Histogram(self._ref.edges)
+
+    def add(self, values) -> None:
+        self._cur.update(values)
+
+    def close(self, threshold: float) -> FeatureDrift:
+        """The window's drift; the next window starts empty."""
+        cur, self._cur = self._cur, Histogram(self._ref.edges)
+        result = FeatureDrift.from_histograms(self.feature, self._ref, cur, threshold, EPS, reason=self._reason)
+        result.out_of_range = cur.out_of_range
+        return result
+
+
+class CombinedEdges:
+    """One feature's window on the edges of the combined range of the reference and the window.
+
+    While the feature's windows stay inside the reference's range, the combined range *is*
+    the reference's, so the window is counted on arrival against the reference's edges, in
+    one pass. The guess comes from the feature's last window; a window that leaves the
+    range is counted again from its kept values when it closes.
+    """
+
+    def __init__(self, reference: Reference, feature: str, bins: int):
+        self.feature = feature
+        self.reference = reference
+        self.bins = bins
+        self._range = reference.range(feature)
+        edges, reason = binnable_edges(self._range.lo, self._range.hi, bins)
+        binnable = reason is None and not self._range.empty
+        self._ref = reference.histogram(feature, edges) if binnable else None
+        self._inside = binnable
+        self._start()
+
+    def _start(self):
+        self._chunks = []
+        self._early = Histogram(self._ref.edges) if self._inside else None
+
+    def add(self, values) -> None:
+        self._chunks.append(values)
+        if self._early is not None:
+            self._early.update(values)
+
+    def close(self, threshold: float) -> FeatureDrift:
+        """The window's drift; the next window starts empty."""
+        try:
+            if self._early is not None and self._early.out_of_range == 0:
+                return FeatureDrift.from_histograms(self.feature, self._ref, self._early, threshold, EPS)
+            return self._rescore(threshold)
+        finally:
+            self._start()
+
+    def _rescore(self, threshold: float) -> FeatureDrift:
+        seen = Range()
+        for values in self._chunks:
+            seen.update(values)
+        if self._ref is not None:
+            self._inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
+        combined = self._range + seen
+        edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
+        cur = Histogram(edges)
+        for values in self._chunks:
+            cur.update(values)
+        ref = self.reference.histogram(self.feature, edges)
+        return FeatureDrift.from_histograms(self.feature, ref, cur, threshold, EPS, reason=reason)
+
+
+MODES = {"combined": CombinedEdges, "reference": ReferenceEdges}
+
+
+class Watcher:
+    """Cuts record batches into tumbling windows and scores each against the reference.
+
+    ``feed(batch)`` returns the windows it completed; ``finish()`` the partial last one.
+    ``first_row`` and ``first_window`` number the rows and windows of a watch that
+    continues an earlier one.
+    """
+
+    def __init__(
+        self,
+        reference: Reference,
+        *,
+        window: int = WINDOW,
+        edges: str = "combined",
+        bins: int = BINS,
+        threshold: float = THRESHOLD,
+        threads: int | None = None,
+        first_row: int = 0,
+        first_window: int = 0,
+    ):
+        if isinstance(window, bool) or not isinstance(window, int) or window < 1:
+            raise DriftError(f"window must be a whole number of rows >= 1, got {window!r}")
+        check_edges(edges)
+        if edges == "combined" and reference.profile is None:
+            raise DriftError("edges='combined' needs the reference as a profile; load it with edges='combined'")
+        self.reference = reference
+        self.features = reference.features
+        self.window = window
+        self.edges = edges
+        self.threshold = check_threshold(threshold)
+        self.first_row = self.rows = self._start = first_row
+        self.windows = first_window
+        self.drifted_windows = 0
+        self._filled = 0
+        bins = check_bins(bins)
+        self._modes = [MODES[edges](reference, f, bins) for f in self.features]
+        n = thread_count(threads, decoding=True)
+        self._pool = ThreadPoolExecutor(n, thread_name_prefix="streamdrift-watch") if n > 1 and len(self.features) > 1 else None
+
+    def _map(self, fn, items):
+        if self._pool is None:
+            return [fn(x) for x in items]
+        return list(self._pool.map(fn, items))
+
+    def feed(self, batch: pa.RecordBatch) -> list[Window]:
+        """Add a batch's rows (it must hold every feature); return the windows that filled up."""
+        done = []
+        offset, n = 0, batch.num_rows
+        while offset < n:
+            take = min(self.window - self._filled, n - offset)
+            part = batch if (offset == 0 and take == n) else batch.slice(offset, take)
+            self._add(part)
+            offset += take
+            self._filled += take
+            self.rows += take
+            if self._filled == self.window:
+                done.append(self._close(partial=False))
+        return done
+
+    def finish(self) -> Window | None:
+        """The last, partial window (None when it holds no row)."""
+        return self._close(partial=True) if self._filled else None
+
+    def _add(self, part: pa.RecordBatch):
+        def update(mode):
+            for values in column_values(part.column(mode.feature)):
+                mode.add(values)
+
+        self._map(update, self._modes)
+
+    def _close(self, partial: bool) -> Window:
+        features = self._map(lambda mode: mode.close(self.threshold), self._modes)
+        w = Window(self.windows, self._start, self.rows, partial, features)
+        self.windows += 1
+        self.drifted_windows += bool(w.drifted)
+        self._start, self._filled = self.rows, 0
+        return w
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
