@@ -64,7 +64,7 @@ def test_compare_and_profile_against_a_scheduler_and_two_workers(data, scheduler
     local = streamdrift(*args)
     remote = streamdrift(*args, "--dask", scheduler)
     assert local.returncode == 1, local.stderr
-    assert (remote.returncode, remote.stdout, remote.stderr) == (1, local.stdout, b"")
+    assert (remote.returncode, remote.stdout, remote.stderr) == (1, local.stdout, local.stderr)
 
     assert streamdrift("profile", data / "ref", "-o", tmp_path / "local.profile").returncode == 0
     p = streamdrift("profile", data / "ref", "-o", tmp_path / "dask.profile", "--dask", scheduler)
@@ -75,7 +75,7 @@ def test_compare_and_profile_against_a_scheduler_and_two_workers(data, scheduler
 def test_compare_on_a_local_cluster_it_starts_and_closes(data):
     local = streamdrift("compare", data / "ref", data / "cur")
     p = streamdrift("compare", data / "ref", data / "cur", "--dask", "local:2")
-    assert (p.returncode, p.stdout, p.stderr) == (local.returncode, local.stdout, b"")
+    assert (p.returncode, p.stdout, p.stderr) == (local.returncode, local.stdout, local.stderr)
 
 
 def test_an_unreachable_scheduler_is_one_line_and_exit_2():
