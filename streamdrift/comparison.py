@@ -20,8 +20,9 @@ from streamdrift.convert import CATEGORICAL, NUMERIC
 from streamdrift.background import Background
 from streamdrift.defaults import BATCH_SIZE, BINS, EPS, MAX_CATEGORIES, THRESHOLD
 from streamdrift.errors import DriftError
+from streamdrift.executor import DASK_TIMEOUT, Executor, executor_for
 from streamdrift.features import select_features, side_name
-from streamdrift.io import FileSource, Source, open_source
+from streamdrift.io import FileSource, Source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
 from streamdrift.stats import binnable_edges
@@ -39,6 +40,8 @@ def compare(
     batch_size: int = BATCH_SIZE,
     threads: int | None = None,
     use_statistics: bool = True,
+    dask=None,
+    dask_timeout: float = DASK_TIMEOUT,
 ) -> Report:
     """Per-feature drift between ``reference`` and ``current`` (SPEC sections 2 and 2b).
 
@@ -50,6 +53,9 @@ def compare(
     ``categorical`` names integer columns to compare as categories. Other columns are listed
     in ``Report.skipped``. ``threads`` counts features in parallel (default: the number of
     CPUs, less one when files are decoded).
+
+    ``dask``: count on a Dask cluster (a ``distributed.Client``, a scheduler address, or
+    ``"local"``/``"local:N"``); dask DataFrame inputs always are. Bit-identical to a local run.
     """
     threshold = check_threshold(threshold)
     bins = check_bins(bins)
@@ -57,7 +63,7 @@ def compare(
     if batch_size < 1:
         raise DriftError(f"batch size must be a positive number of rows, got {batch_size}")
     return _run(reference, current, threshold, bins, batch_size, threads, use_statistics,
-                dict(columns=columns, categorical=categorical), max_categories)
+                dict(columns=columns, categorical=categorical), max_categories, dask, dask_timeout)
 
 
 def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, float]:
@@ -74,12 +80,12 @@ def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, floa
     return {labels.get(name, name): kl for name, kl in report.kl().items()}
 
 
-def _run(reference, current, threshold, bins, batch_size, threads, use_statistics, selecting, max_categories):
-    with open_source(reference, "reference", True) as ref, open_source(current, "current", True) as cur:
-        selection = select_features(ref, cur, **selecting)
-        decoding = isinstance(ref, FileSource) or isinstance(cur, FileSource)
-        with Counter(threads, decoding) as counter:
-            results = _compare(ref, cur, selection, threshold, bins, max_categories, batch_size, counter, use_statistics)
+def _run(reference, current, threshold, bins, batch_size, threads, use_statistics, selecting, max_categories,
+         dask=None, dask_timeout=DASK_TIMEOUT):
+    with executor_for(dask, (reference, current), threads, dask_timeout) as executor:
+        with executor.open(reference, "reference", True) as ref, executor.open(current, "current", True) as cur:
+            selection = select_features(ref, cur, **selecting)
+            results = _compare(ref, cur, selection, threshold, bins, max_categories, batch_size, executor, use_statistics)
     return Report(results, threshold=threshold, bins=bins, skipped=selection.skipped)
 
 
@@ -174,8 +180,8 @@ def thread_count(threads: int | None, decoding: bool = False) -> int:
     return max(1, cpus - 1 if decoding else cpus)
 
 
-class Counter:
-    """Feeds a source's batches to per-feature states, features in parallel on a thread pool."""
+class Counter(Executor):
+    """The local executor: feeds a source's batches to per-feature states, features in parallel on a thread pool."""
 
     def __init__(self, threads: int | None, decoding: bool = False):
         self.threads = thread_count(threads, decoding)
@@ -187,11 +193,6 @@ class Counter:
     def __exit__(self, *exc):
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def ranges(self, source: Source, features: list[str], batch_size: int) -> dict[str, Range]:
-        states = {f: Range() for f in features}
-        self.fill(source, states, batch_size)
-        return states
 
     def fill(self, source: Source, states: dict, batch_size: int) -> None:
         """``update`` every state with its column of every batch of ``source``."""

@@ -246,16 +246,17 @@ def _open_ipc(path: Path, fmt: str):
 
 
 def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None,
-              dictionary=None):
+              dictionary=None, row_groups: list[int] | None = None):
     """Batches of one file, with read errors turned into a DriftError naming the file.
 
     ``footer``: a Parquet file's metadata when already read, so it is not parsed again;
-    ``dictionary``: Parquet columns to read as dictionaries (``open_parquet``).
+    ``dictionary``: Parquet columns to read as dictionaries (``open_parquet``);
+    ``row_groups``: only these row groups of a Parquet file (a partition of it).
     """
     try:
         if fmt == PARQUET:
             with open_parquet(path, footer, dictionary) as pf:
-                yield from pf.iter_batches(batch_size=batch_size, columns=columns)
+                yield from pf.iter_batches(batch_size=batch_size, columns=columns, row_groups=row_groups)
         elif fmt == IPC_FILE:
             with _open_ipc(path, fmt) as reader:
                 for i in range(reader.num_record_batches):
@@ -357,11 +358,10 @@ def open_source(obj, role: str, features: bool = False) -> Source:
                 spool.close()
                 raise DriftError(f"{role} '-': standard input is empty; pipe Parquet or an Arrow IPC stream into it")
             return FileSource([spool.path], name="standard input", spool=spool, accept=accept)
-        return FileSource(data_files(Path(obj)), name=f"'{obj}'", accept=accept)
+        return FileSource(data_files(Path(obj)), name=paths_name(obj), accept=accept)
     if isinstance(obj, (list, tuple)) and obj and all(isinstance(p, (str, os.PathLike)) for p in obj):
         files = [f for p in obj for f in data_files(Path(p))]
-        return FileSource(files, name=f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else ""),
-                          accept=accept)
+        return FileSource(files, name=paths_name(obj), accept=accept)
     if isinstance(obj, pa.Table):
         return TableSource(obj, role)
     if isinstance(obj, pa.RecordBatch):
@@ -384,6 +384,13 @@ def open_source(obj, role: str, features: bool = False) -> Source:
         "of column name to array, or an object with the Arrow PyCapsule stream interface "
         "(__arrow_c_stream__: polars, DuckDB)"
     )
+
+
+def paths_name(obj) -> str:
+    """How paths are named in messages: ``'a.parquet'``, or ``'a.parquet' (+2 more)`` for a list."""
+    if isinstance(obj, (list, tuple)):
+        return f"'{obj[0]}'" + (f" (+{len(obj) - 1} more)" if len(obj) > 1 else "")
+    return f"'{obj}'"
 
 
 def type_name(obj) -> str:

@@ -15,6 +15,7 @@ memory-mapped when loaded, so later runs start at once.
 import base64
 import binascii
 import json
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -155,14 +156,34 @@ class ColumnBuilder:
     def update(self, values) -> "ColumnBuilder":
         x = np.asarray(values_array(values), dtype=np.float64)
         finite = x[np.isfinite(x)]
+        finite += 0.0  # -0.0 as 0.0: which of the two np.unique keeps must not depend on the chunks
         self.missing += x.size - finite.size
         if finite.size:
-            run = (*np.unique(finite, return_counts=True), 1)
-            while self._runs and self._runs[-1][2] <= run[2]:
-                top = self._runs.pop()
-                run = (*_merge(top[:2], run[:2]), top[2] + run[2])
-            self._runs.append(run)
+            self._push((*np.unique(finite, return_counts=True), 1))
         return self
+
+    def _push(self, run) -> None:
+        while self._runs and self._runs[-1][2] <= run[2]:
+            top = self._runs.pop()
+            run = (*_merge(top[:2], run[:2]), top[2] + run[2])
+        self._runs.append(run)
+
+    def __iadd__(self, other: "ColumnBuilder") -> "ColumnBuilder":
+        """Add the values of ``other`` (built from later chunks, or elsewhere: on a Dask worker)."""
+        if not isinstance(other, ColumnBuilder):
+            return NotImplemented
+        for run in other._runs:
+            self._push(run)
+        self.missing += other.missing
+        return self
+
+    def __add__(self, other: "ColumnBuilder") -> "ColumnBuilder":
+        if not isinstance(other, ColumnBuilder):
+            return NotImplemented
+        out = ColumnBuilder()
+        out._runs, out.missing = list(self._runs), self.missing
+        out += other
+        return out
 
     def build(self) -> ColumnProfile:
         run = (np.empty(0), np.empty(0, dtype=np.int64))
@@ -210,8 +231,8 @@ class Profile:
 
     @classmethod
     def build(cls, source, features: list[str], batch_size: int, threads: int | None = None, kinds=None,
-              max_categories: int = MAX_CATEGORIES) -> "Profile":
-        """Profile ``features`` of a ``Source`` in one pass, batch by batch.
+              max_categories: int = MAX_CATEGORIES, executor=None) -> "Profile":
+        """Profile ``features`` of a ``Source`` in one pass, batch by batch (on ``executor``, if given).
 
         ``kinds`` maps a feature to "categorical" (its per-category counts, a ``Categories``)
         or "numeric" (the default: a ``ColumnProfile``)."""
@@ -219,7 +240,7 @@ class Profile:
 
         kinds = kinds or {}
         builders = {f: Categories(max_categories) if kinds.get(f) == CATEGORICAL else ColumnBuilder() for f in features}
-        with Counter(threads) as counter:
+        with Counter(threads) if executor is None else nullcontext(executor) as counter:
             counter.fill(source, builders, batch_size)
         columns = {f: b if isinstance(b, Categories) else b.build() for f, b in builders.items()}
         rows = next(iter(columns.values())).count + next(iter(columns.values())).missing if columns else 0

@@ -12,6 +12,7 @@ would otherwise fail the first example of a test as "too slow".
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -31,3 +32,20 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+# One Dask LocalCluster for every test that needs one (tests/**/test_dask*.py): starting 2 worker
+# processes costs seconds on a loaded machine, so they share it. A test that kills a worker waits
+# for the nanny's replacement before it ends (tests/dask_helpers.py).
+@pytest.fixture(scope="session")
+def dask_client():
+    """A client of a LocalCluster of 2 single-threaded worker processes on 127.0.0.1."""
+    import logging
+
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                       dashboard_address=":0", silence_logs=logging.CRITICAL)
+    client = distributed.Client(cluster, set_as_default=False)
+    yield client
+    client.close()
+    cluster.close()

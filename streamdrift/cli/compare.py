@@ -5,6 +5,7 @@ import click
 
 from streamdrift.cli import StdoutClosed, cli, emit, split_columns, warn
 from streamdrift.cli.report import html_options, require_html
+from streamdrift.cli.scale import dask_options
 from streamdrift.defaults import BATCH_SIZE, BINS, MAX_CATEGORIES, THRESHOLD
 
 
@@ -21,6 +22,7 @@ Examples:
   streamdrift compare ref/ part-files/ --columns age,income --threshold 0.05
   streamdrift compare ref.parquet cur.parquet --categorical zip_code --format json | jq .kl
   streamdrift cat day1.parquet day2.parquet | streamdrift compare ref.parquet -
+  streamdrift compare ref/ cur/ --dask tcp://scheduler:8786   # count on a Dask cluster
 
 \b
 Features: every number (integer, float, boolean, decimal) and every category (string,
@@ -48,8 +50,9 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
 @click.option("--no-statistics", is_flag=True,
               help="Ignore Parquet column statistics and scan for the range (two decoding passes).")
 @html_options
+@dask_options
 def compare_command(reference, current, threshold, bins, columns, categorical, max_categories, fmt, quiet,
-                    batch_size, threads, no_statistics, html, counts):
+                    batch_size, threads, no_statistics, html, counts, dask, dask_timeout):
     """Compare CURRENT with REFERENCE and report drifted features.
 
     REFERENCE and CURRENT are Parquet files, directories of Parquet part files, Arrow IPC
@@ -66,7 +69,8 @@ def compare_command(reference, current, threshold, bins, columns, categorical, m
     report = compare(
         reference, current, threshold=threshold, bins=bins, columns=split_columns(columns),
         categorical=split_columns(categorical, "--categorical"), max_categories=max_categories,
-        batch_size=batch_size, threads=threads, use_statistics=not no_statistics,
+        batch_size=batch_size, threads=threads, use_statistics=not no_statistics, dask=dask,
+        dask_timeout=dask_timeout,
     )
     try:
         if fmt == "json":

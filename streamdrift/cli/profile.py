@@ -3,6 +3,7 @@
 import click
 
 from streamdrift.cli import EXIT_OK, cli, emit, split_columns
+from streamdrift.cli.scale import dask_options
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
@@ -23,9 +24,10 @@ edges from it exactly, without reading the reference again.""")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Columns profiled in parallel [default: CPUs].")
-def profile_command(reference, output, columns, batch_size, threads):
+@dask_options
+def profile_command(reference, output, columns, batch_size, threads, dask, dask_timeout):
     """Save the reference profile of REF (Parquet or Arrow files, directories, or '-') to a file."""
-    from streamdrift.io import open_source
+    from streamdrift.executor import executor_for
     from streamdrift.profile import Profile, is_profile
     from streamdrift.watch import reference_features
 
@@ -33,9 +35,10 @@ def profile_command(reference, output, columns, batch_size, threads):
     for path in ref:
         if path != "-" and is_profile(path):
             raise DriftError(f"'{path}' is already a saved profile; profile the data it was made from")
-    with open_source(ref[0] if len(ref) == 1 else ref, "reference") as source:
+    data = ref[0] if len(ref) == 1 else ref
+    with executor_for(dask, (), threads, dask_timeout) as executor, executor.open(data, "reference") as source:
         features = reference_features(source.schema, split_columns(columns), f"reference {source.name}")
-        profile = Profile.build(source, features, batch_size, threads)
+        profile = Profile.build(source, features, batch_size, executor=executor)
     profile.save(output)
     distinct = sum(c.distinct for c in profile.columns.values())
     emit(f"profiled {len(features)} feature{'s' if len(features) != 1 else ''} of {profile.source} "

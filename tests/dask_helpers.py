@@ -1,0 +1,45 @@
+"""Helpers of the Dask tests (the cluster itself is the ``dask_client`` fixture, tests/conftest.py):
+waiting for a task to run on a worker, killing a worker process, waiting for its replacement."""
+
+import os
+import signal
+import time
+
+
+def wait_until_running(client, name: str, deadline_s: float = 120.0) -> list[str]:
+    """Block until a task whose key contains ``name`` runs on a worker (polling the scheduler)."""
+
+    def running(dask_scheduler):
+        return [str(ts.key) for ws in dask_scheduler.workers.values() for ts in ws.processing if name in str(ts.key)]
+
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        found = client.run_on_scheduler(running)
+        if found:
+            return found
+        time.sleep(0.01)
+    raise AssertionError(f"no {name} task ever ran")
+
+
+def kill_a_busy_worker(client, name: str) -> tuple[str, int]:
+    """SIGKILL the process of a worker running a ``name`` task; its (address, pid)."""
+
+    def busy(dask_scheduler):
+        return [addr for addr, ws in dask_scheduler.workers.items() if any(name in str(ts.key) for ts in ws.processing)]
+
+    wait_until_running(client, name)
+    pids = client.run(os.getpid)
+    address = (client.run_on_scheduler(busy) or list(pids))[0]
+    os.kill(pids[address], signal.SIGKILL)
+    return address, pids[address]
+
+
+def wait_for_replacement(client, dead: str, workers: int = 2, deadline_s: float = 120.0) -> None:
+    """Block until the scheduler has forgotten ``dead`` and has ``workers`` workers again (the nanny restarts it)."""
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        now = client.scheduler_info()["workers"]
+        if dead not in now and len(now) >= workers:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"worker {dead} was not replaced")

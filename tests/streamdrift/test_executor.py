@@ -1,0 +1,98 @@
+"""The executor seam without a cluster: states filled in partitions and summed equal one fill."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from streamdrift.comparison import Counter
+from streamdrift.executor import Executor, executor_for, is_dask_collection, reads_files
+from streamdrift.partitions import FileInfo, Partition, PartitionSource, merge, split
+from streamdrift.profile import ColumnBuilder
+from streamdrift.state import Histogram, Range
+from tests.strategies import examples
+
+values = st.lists(st.sampled_from([0.0, -0.0, 1.0, 2.0, 3.0, np.nan]), max_size=300)
+
+
+@settings(max_examples=examples(50))
+@given(values, st.integers(1, 40))
+def test_profile_is_the_same_whatever_the_chunks(xs, chunk):
+    """-0.0 and 0.0 are one value; which sign np.unique kept depended on the chunking (a bug)."""
+    x = np.array(xs, dtype=np.float64)
+    whole = ColumnBuilder().update(x).build()
+    chunked = ColumnBuilder()
+    for i in range(0, x.size, chunk):
+        chunked.update(x[i:i + chunk])
+    chunked = chunked.build()
+    assert whole == chunked
+    assert whole.values.tobytes() == chunked.values.tobytes()  # == would not see the sign of zero
+
+
+@settings(max_examples=examples(50))
+@given(values, st.integers(1, 40), st.integers(1, 5))
+def test_partitions_summed_with_plus_equal_one_fill(xs, chunk, split_every):
+    """What a cluster does (each partition fills fresh states, the states are summed in groups)
+    equals filling one set of states with everything, for every state the executor fills."""
+    x = np.array(xs, dtype=np.float64)
+    fresh = lambda: {"r": Range(), "h": Histogram.for_range(0.0, 3.0), "p": ColumnBuilder()}  # noqa: E731
+    whole = fresh()
+    for state in whole.values():
+        state.update(x)
+    parts = []
+    for i in range(0, max(x.size, 1), chunk):
+        part = fresh()
+        for state in part.values():
+            state.update(x[i:i + chunk])
+        parts.append(part)
+    while len(parts) > 1:
+        parts = [merge(*parts[i:i + split_every + 1]) for i in range(0, len(parts), split_every + 1)]
+    assert parts[0]["r"] == whole["r"] and parts[0]["h"] == whole["h"]
+    assert parts[0]["p"].build().values.tobytes() == whole["p"].build().values.tobytes()
+    assert parts[0]["p"].build() == whole["p"].build()
+
+
+def test_row_groups_are_grouped_into_partitions():
+    info = FileInfo("f", "parquet", pa.schema([]), (3, 0, 4, 5, 1, 1))
+    assert [p.row_groups for p in split(info, 4)] == [(0, 2), (3,), (4, 5)]
+    assert split(FileInfo("f", "parquet", pa.schema([]), ()), 4) == []
+    assert split(FileInfo("f", "arrow-file", pa.schema([])), 4) == [Partition("f", "arrow-file")]
+
+
+def test_a_partition_reads_only_its_row_groups(tmp_path):
+    pq.write_table(pa.table({"a": np.arange(10.0)}), tmp_path / "f.parquet", row_group_size=3)
+    source = PartitionSource(Partition(str(tmp_path / "f.parquet"), "parquet", (1, 3)))
+    with Counter(1) as counter:
+        r = counter.ranges(source, ["a"], 2)
+    assert (r["a"].lo, r["a"].hi, r["a"].count) == (3.0, 9.0, 4)
+
+
+def test_local_inputs_get_the_local_executor(tmp_path):
+    assert isinstance(executor_for(None, ({"a": [1.0]},)), Counter)
+    counter = Counter(1)
+    assert executor_for(counter) is counter and isinstance(counter, Executor)
+    assert reads_files("x.parquet") and reads_files([tmp_path]) and not reads_files({"a": [1.0]})
+    assert not is_dask_collection(pa.table({"a": [1.0]}))
+
+
+def test_compare_and_profile_never_import_dask_without_dask(tmp_path):
+    pq.write_table(pa.table({"a": [1.0, 2.0, 3.0]}), tmp_path / "r.parquet")
+    code = (
+        "import sys; from streamdrift.cli import run\n"
+        f"assert run(['compare', {str(tmp_path / 'r.parquet')!r}, {str(tmp_path / 'r.parquet')!r}]) == 0\n"
+        f"assert run(['profile', {str(tmp_path / 'r.parquet')!r}, '-o', {str(tmp_path / 'p')!r}]) == 0\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed'))\n"
+        "assert not bad, bad\n"
+    )
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+
+
+def test_map_unordered_on_local_threads_gives_every_item_once():
+    with Counter(3) as executor:
+        got = list(executor.map_unordered(lambda x: x * x, range(50)))
+    assert sorted(got) == [(x, x * x) for x in range(50)]
