@@ -4,6 +4,7 @@ waiting for a task to run on a worker, killing a worker process, waiting for its
 import os
 import signal
 import time
+from pathlib import Path
 
 
 def wait_until_running(client, name: str, deadline_s: float = 120.0) -> list[str]:
@@ -21,8 +22,9 @@ def wait_until_running(client, name: str, deadline_s: float = 120.0) -> list[str
     raise AssertionError(f"no {name} task ever ran")
 
 
-def kill_a_busy_worker(client, name: str) -> tuple[str, int]:
-    """SIGKILL the process of a worker running a ``name`` task; its (address, pid)."""
+def kill_a_busy_worker(client, name: str) -> tuple[str, list[int]]:
+    """SIGKILL the process of a worker running a ``name`` task: its address, and the processes
+    it had started (children), found just before."""
 
     def busy(dask_scheduler):
         return [addr for addr, ws in dask_scheduler.workers.items() if any(name in str(ts.key) for ts in ws.processing)]
@@ -30,8 +32,23 @@ def kill_a_busy_worker(client, name: str) -> tuple[str, int]:
     wait_until_running(client, name)
     pids = client.run(os.getpid)
     address = (client.run_on_scheduler(busy) or list(pids))[0]
+    children = children_of(pids[address])
     os.kill(pids[address], signal.SIGKILL)
-    return address, pids[address]
+    return address, children
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry))
+    return found
 
 
 def wait_for_replacement(client, dead: str, workers: int = 2, deadline_s: float = 120.0) -> None:
@@ -43,3 +60,11 @@ def wait_for_replacement(client, dead: str, workers: int = 2, deadline_s: float 
             return
         time.sleep(0.05)
     raise AssertionError(f"worker {dead} was not replaced")
+
+
+def running(pid: int) -> bool:
+    """True while ``pid`` runs (a zombie nobody reaped has ended)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False

@@ -166,9 +166,11 @@ async def run_episode(
 
 async def play(ep: Episode, client, *, max_steps: int, max_tokens: int, temperature: float | None, seed: int,
                tolerance: float, api_semaphore=None, exec_semaphore=None, tool_timeout_s: float = 10.0,
-               tool_output_limit: int = 8_000) -> None:
+               tool_output_limit: int = 8_000, grade=None) -> None:
     """Run the attempt recorded in ``ep`` (its mode and model), filling it in as it goes, so the
     caller keeps what was said and the tokens spent even when the attempt is cancelled.
+    ``grade(code, seed=, tolerance=)`` grades the submission (default ``grade_code``, here;
+    ``functools.partial(grader.grading.batch.grade_on, executor)`` on a Dask cluster).
 
     API failures end it as ``api_error``; any other exception (a bug of the harness) as
     ``error`` with the reason ``harness_error``. Only cancellation propagates.
@@ -177,6 +179,7 @@ async def play(ep: Episode, client, *, max_steps: int, max_tokens: int, temperat
 
     run = _Attempt(ep, client.with_middleware(check_message), max_tokens, temperature, api_semaphore,
                    exec_semaphore, tool_timeout_s, tool_output_limit)
+    run.grade_fn = grade
     started = time.perf_counter()
     try:
         if ep.mode == "agent":
@@ -211,6 +214,7 @@ class _Attempt:
         self.exec_sem = exec_sem or contextlib.nullcontext()
         self.tool_timeout_s = tool_timeout_s
         self.tool_output_limit = tool_output_limit
+        self.grade_fn = None  # None: grade_code, here
 
     async def create(self, tools: list | None) -> tuple[list[dict], str]:
         """One Messages API call; records the response and returns its content and stop_reason."""
@@ -285,7 +289,7 @@ class _Attempt:
     async def grade(self, seed: int, tolerance: float) -> None:
         from grader.grading import grade_code
 
-        result = await self.blocking(grade_code, self.ep.submission, seed=seed, tolerance=tolerance)
+        result = await self.blocking(self.grade_fn or grade_code, self.ep.submission, seed=seed, tolerance=tolerance)
         self.ep.grade = result
         if not result.graded:  # the grader failed on it: no verdict on the model
             self.ep.status, self.ep.reasons, self.ep.error = "error", list(result.reasons), result.error

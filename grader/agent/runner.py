@@ -93,7 +93,7 @@ def _error_record(run_id: int, config: BatchConfig, exc: BaseException, started_
     return record
 
 
-async def _one_run(client, config: BatchConfig, log: RunLog, run_id: int, api_sem, exec_sem) -> dict:
+async def _one_run(client, config: BatchConfig, log: RunLog, run_id: int, api_sem, exec_sem, grade=None) -> dict:
     """Play run ``run_id``, log its record and return it. A run cancelled after it spent tokens
     is logged as ``cancelled`` (retried on resume) before the cancellation goes on."""
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -101,7 +101,7 @@ async def _one_run(client, config: BatchConfig, log: RunLog, run_id: int, api_se
     try:
         await play(ep, client, max_steps=config.max_steps, max_tokens=config.max_tokens,
                    temperature=config.temperature, seed=config.seed, tolerance=config.tolerance,
-                   api_semaphore=api_sem, exec_semaphore=exec_sem)
+                   api_semaphore=api_sem, exec_semaphore=exec_sem, grade=grade)
         rec = ep.to_record(run_id=run_id, seed=config.seed, started_at=started_at, params=config.params())
     except asyncio.CancelledError:
         if ep.responses:
@@ -114,8 +114,10 @@ async def _one_run(client, config: BatchConfig, log: RunLog, run_id: int, api_se
     return rec
 
 
-async def run_batch(client, config: BatchConfig, log: RunLog, *, echo: Callable[[str], None] = print) -> BatchResult:
-    """Run the runs of ``config`` not yet finished in ``log``, appending each as it finishes."""
+async def run_batch(client, config: BatchConfig, log: RunLog, *, echo: Callable[[str], None] = print,
+                    grade=None) -> BatchResult:
+    """Run the runs of ``config`` not yet finished in ``log``, appending each as it finishes
+    (``grade``: how a submission is graded, as in ``episode.play``)."""
     done = finished_ids(log.read())
     queue = [rid for rid in range(1, config.runs + 1) if rid not in done]
     queue.reverse()
@@ -126,7 +128,7 @@ async def run_batch(client, config: BatchConfig, log: RunLog, *, echo: Callable[
 
     async def worker() -> None:
         while queue and not stop.is_set():
-            rec = await _one_run(client, config, log, queue.pop(), api_sem, exec_sem)
+            rec = await _one_run(client, config, log, queue.pop(), api_sem, exec_sem, grade)
             result.new_runs += 1
             echo(result_line(rec))
             status = rec.get("api_status")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import sys
+from contextlib import contextmanager
 
 import click
 
@@ -55,6 +56,40 @@ def finite(ctx, param, value):
     if value is not None and not math.isfinite(value):
         raise click.BadParameter(f"{value!r} is not a finite number", ctx=ctx, param=param)
     return value
+
+
+def dask_options(f):
+    """``--dask ADDRESS`` and ``--dask-timeout SECONDS``: grade on a Dask cluster (docs/scale.md)."""
+    from streamdrift.executor import DASK_TIMEOUT
+
+    f = click.option(
+        "--dask-timeout", type=click.FloatRange(min=0, min_open=True), default=DASK_TIMEOUT, show_default=True,
+        callback=finite, metavar="SECONDS", help="Give up reaching the Dask scheduler after this long (exit 2).",
+    )(f)
+    return click.option(
+        "--dask", "dask", metavar="ADDRESS", default=None,
+        help="Grade on a Dask cluster: a scheduler address (tcp://host:8786), or local / local:N to start N "
+             "worker processes here; each worker grades with its own warm sandbox pool. Needs "
+             "pip install 'streamdrift[dask]' on every machine (docs/scale.md).",
+    )(f)
+
+
+@contextmanager
+def cluster(dask: str | None, timeout: float):
+    """The executor that grades: a Dask cluster's (closed afterwards) when ``dask`` is given, else
+    None (local). An unreachable scheduler, a bad address or no dask installed: one line, exit 2."""
+    if dask is None:
+        yield None
+        return
+    from streamdrift.errors import DriftError
+    from streamdrift.executor import executor_for
+
+    try:
+        executor = executor_for(dask, timeout=timeout)
+    except DriftError as exc:
+        raise GraderError(str(exc)) from None
+    with executor:
+        yield executor
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

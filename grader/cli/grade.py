@@ -8,7 +8,7 @@ import time
 
 import click
 
-from grader.cli.base import Failed, GraderError, cli, echo, finite
+from grader.cli.base import Failed, GraderError, cli, cluster, dask_options, echo, finite
 from grader.sandbox.limits import DEFAULT_LIMITS
 
 
@@ -72,7 +72,8 @@ def _outcome(graded: list) -> None:
                    "minimal root (bubblewrap). none: the host's file system, for trusted code only.")
 @click.option("--verbose", "-v", is_flag=True,
               help="Text format: also show what was seen in each failed case (values, errors, printed lines).")
-def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isolation, verbose):
+@dask_options
+def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isolation, verbose, dask, dask_timeout):
     """Grade submissions: .py files, model responses (.md/.txt: the first ```python block),
     directories of them, or JSON Lines files with a "code" field.
 
@@ -80,6 +81,7 @@ def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isola
     Examples:
       streamdrift-grader grade answer.py
       streamdrift-grader grade runs/ --jobs 4 --format json > results.jsonl
+      streamdrift-grader grade runs/ --dask tcp://scheduler:8786 --format json
 
     \b
     Exit status (like pytest):
@@ -106,8 +108,12 @@ def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isola
             for line in graded.result.explain(details=verbose):
                 echo("    " + line)
 
-    started = time.monotonic()
-    graded = grade_many(submissions, jobs=jobs, isolation=isolation, on_result=emit, seed=seed,
-                        tolerance=tolerance, timeout_s=timeout_s, memory_mb=memory_mb)
-    echo(batch_summary(graded, time.monotonic() - started, jobs, isolation), err=fmt == "json")
+    with cluster(dask, dask_timeout) as executor:
+        started = time.monotonic()
+        graded = grade_many(submissions, jobs=jobs, isolation=isolation, on_result=emit, seed=seed,
+                            tolerance=tolerance, timeout_s=timeout_s, memory_mb=memory_mb, executor=executor)
+        wall = time.monotonic() - started
+        if executor is not None:
+            jobs = executor.describe()
+    echo(batch_summary(graded, wall, jobs, isolation), err=fmt == "json")
     _outcome(graded)

@@ -12,6 +12,7 @@ import asyncio
 import json
 import os
 from datetime import datetime, timezone
+from functools import partial
 from pathlib import Path
 
 import click
@@ -20,7 +21,7 @@ from grader.agent.episode import DEFAULT_MODEL, MODES
 from grader.agent.runlog import LogError, RunLog, check_resumable, finished_ids, report
 from grader.agent.runner import BatchConfig, BatchResult, run_batch
 from grader.agent.summary import format_summary
-from grader.cli.base import Failed, GraderError, Interrupted, cli, echo, finite
+from grader.cli.base import Failed, GraderError, Interrupted, cli, cluster, dask_options, echo, finite
 
 
 @cli.command("run")
@@ -50,8 +51,9 @@ from grader.cli.base import Failed, GraderError, Interrupted, cli, echo, finite
 @click.option("--api-timeout", type=click.FloatRange(min=0.001), default=120.0, show_default=True, callback=finite,
               help="Seconds one API request may take (connect, send, each wait for data) before it is "
                    "abandoned and retried.")
+@dask_options
 def run_command(mode, model, runs, concurrency, sequential, exec_concurrency, max_steps, max_tokens,
-                temperature, log_dir, resume, seed, tolerance, max_retries, api_timeout):
+                temperature, log_dir, resume, seed, tolerance, max_retries, api_timeout, dask, dask_timeout):
     """Run Claude on the detect_drift task N times, grade every run, print a pass rate.
 
     \b
@@ -74,11 +76,14 @@ def run_command(mode, model, runs, concurrency, sequential, exec_concurrency, ma
         config.exec_concurrency = exec_concurrency
     log = RunLog(log_dir or Path("grader-runs") / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
     previous = _previous_runs(log, resume, model=model, mode=mode, seed=seed, tolerance=tolerance)
-    echo(f"{runs} {mode} runs of {model}, {config.concurrency} at a time; log: {log.path}")
-    if previous:
-        echo(f"resuming: {len(finished_ids(previous) & set(range(1, runs + 1)))} of {runs} runs already graded")
-    echo(nl=False, flush=True)
-    result = asyncio.run(_run(config, log, max_retries, api_timeout))
+    with cluster(dask, dask_timeout) as executor:
+        echo(f"{runs} {mode} runs of {model}, {config.concurrency} at a time; log: {log.path}")
+        if previous:
+            echo(f"resuming: {len(finished_ids(previous) & set(range(1, runs + 1)))} of {runs} runs already graded")
+        if executor is not None:
+            echo(f"grading on {executor.describe()}")
+        echo(nl=False, flush=True)
+        result = asyncio.run(_run(config, log, max_retries, api_timeout, executor))
     _finish(result)
 
 
@@ -110,11 +115,14 @@ def _finish(result: BatchResult) -> None:
         raise Failed()
 
 
-async def _run(config: BatchConfig, log: RunLog, max_retries: int, api_timeout: float) -> BatchResult:
+async def _run(config: BatchConfig, log: RunLog, max_retries: int, api_timeout: float, executor=None) -> BatchResult:
     import anthropic
 
+    from grader.grading.batch import grade_on
+
+    grade = None if executor is None else partial(grade_on, executor)  # on the cluster's workers
     async with anthropic.AsyncAnthropic(max_retries=max_retries, timeout=api_timeout) as client:
-        return await run_batch(client, config, log, echo=lambda line: echo(line, flush=True))
+        return await run_batch(client, config, log, echo=lambda line: echo(line, flush=True), grade=grade)
 
 
 @cli.command("report")
