@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 
 DASK_TIMEOUT = 10.0  # seconds to reach a scheduler before giving up (--dask-timeout)
 
 
-class Executor:
+class Executor(AbstractContextManager):
     """Where states are filled. States must support ``update(values)`` and ``+`` (merge)."""
 
     def open(self, obj, role: str, features: bool = False):
@@ -62,9 +63,6 @@ class Executor:
 
     def close(self) -> None:
         pass
-
-    def __enter__(self):
-        return self
 
     def __exit__(self, *exc):
         self.close()

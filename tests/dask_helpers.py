@@ -3,8 +3,11 @@ waiting for a task to run on a worker, killing a worker process, waiting for its
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
+
+import pytest
 
 
 def wait_until_running(client, name: str, deadline_s: float = 120.0) -> list[str]:
@@ -68,3 +71,28 @@ def running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
     except OSError:
         return False
+
+
+def interrupt_while_running(client, name: str, fn) -> None:
+    """Call ``fn()``, press Ctrl-C (SIGINT to this process) once a ``name`` task runs on a worker,
+    and require that ``fn`` ends with KeyboardInterrupt."""
+
+    def interrupt():
+        wait_until_running(client, name)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    watcher = threading.Thread(target=interrupt)
+    watcher.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            fn()
+    finally:
+        watcher.join(120)
+
+
+def left_on_scheduler(client, select, deadline_s: float = 60.0) -> list:
+    """Wait until ``select(dask_scheduler)`` (run on the scheduler) finds nothing; what it finds then."""
+    deadline = time.monotonic() + deadline_s
+    while client.run_on_scheduler(select) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return client.run_on_scheduler(select)

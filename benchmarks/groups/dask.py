@@ -18,7 +18,8 @@ from _baselines import check_report, parquet_oracle
 from _harness import Row, Skip, as_timing, cli_command, ratio_row, run_measured, timed
 
 ORDER = 90
-SIZES = {"full": {"rows": 10_000_000, "cli_repeats": 3}, "quick": {"rows": 200_000, "cli_repeats": 1}}
+SIZES = {"full": {"rows": 10_000_000, "cli_repeats": 3, "grader_submissions": 40},
+         "quick": {"rows": 200_000, "cli_repeats": 1, "grader_submissions": 6}}
 BATCH_SIZE = 65_536
 
 
@@ -36,7 +37,7 @@ def local_cluster(workers: int = 2):
 def run(ctx) -> list[Row]:
     n = ctx.sizes["rows"]
     ref, cur = _data.parquet_file("reference", n), _data.parquet_file("current", n)
-    return _compare(ctx, ref, cur) + [_bytes_per_partition(ref)] + _cli(ctx, ref, cur)
+    return _compare(ctx, ref, cur) + [_bytes_per_partition(ref)] + _cli(ctx, ref, cur) + [_grade(ctx)]
 
 
 def _compare(ctx, ref, cur) -> list[Row]:
@@ -91,3 +92,31 @@ def _cli(ctx, ref, cur) -> list[Row]:
     t = {name: as_timing(r) for name, r in runs.items()}
     return [ratio_row(group="dask", case="  CLI --dask local:2 end to end, cluster start and close included (info)",
                       t=t, name="dask", baseline="local", baseline_name="CLI compare")]
+
+
+def _grade(ctx) -> Row:
+    """``grade_many`` on a warm LocalCluster of 2 workers (each with its own warm fork pool)
+    against a local warm pool of 2 fork servers, the same submissions (info: the same 2 cores)."""
+    from _grader_bench import corpus
+    from grader.grading.batch import grade_many
+    from grader.sandbox import ForkPool
+    from streamdrift.cluster import DaskExecutor
+
+    subs, limits = corpus(ctx.sizes["grader_submissions"]), dict(timeout_s=20.0, memory_mb=2048)
+    cluster, client = local_cluster()
+    try:
+        with ForkPool(2) as pool:
+            pool.warm()
+            fns = dict(local=lambda: grade_many(subs, jobs=2, pool=pool, **limits),
+                       dask=lambda: grade_many(subs, executor=DaskExecutor(client), **limits))
+            t = timed(fns, ctx.repeats)  # the warm-up round starts the workers' pools
+    finally:
+        client.close()
+        cluster.close()
+    verdicts = {k: [(g.result.passed, g.result.score, g.result.reasons) for g in v.result] for k, v in t.items()}
+    assert verdicts["dask"] == verdicts["local"], "grade on Dask gave other verdicts than a local run"
+    n = len(subs)
+    row = ratio_row(group="dask", case=f"grade_many on a warm LocalCluster of 2 workers, {n} submissions (info)",
+                    t=t, name="dask", baseline="local", baseline_name="local grade_many, 2 warm fork servers")
+    row.value, row.baseline, row.unit = n / row.value, n / row.baseline, "subs/s"
+    return row

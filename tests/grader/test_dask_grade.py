@@ -4,7 +4,6 @@ results in completion order, Ctrl-C, the one-line errors, and no dask without --
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -15,7 +14,7 @@ import pytest
 
 from grader.grading.batch import grade_many, grade_on
 from grader.task.submissions import load
-from tests.dask_helpers import kill_a_busy_worker, running, wait_for_replacement, wait_until_running
+from tests.dask_helpers import interrupt_while_running, kill_a_busy_worker, left_on_scheduler, running, wait_for_replacement
 from tests.grader.grading.test_corpus import CORPUS, EXPECTED, MARKER, _processes_with
 from tests.grader.hostile.test_hostile import LEFT_BEHIND, MARKER_FILES, MEMORY_MB, SUBMISSIONS, expectations
 
@@ -99,26 +98,12 @@ def test_a_worker_killed_mid_batch_has_its_submissions_graded_again_elsewhere(ex
 
 def test_ctrl_c_cancels_the_grading_futures(executor, dask_client):
     items = [(f"slow-{i}", slow_calls(0.2)) for i in range(8)]
-
-    def interrupt():
-        wait_until_running(dask_client, "grade_item")
-        os.kill(os.getpid(), signal.SIGINT)
-
-    watcher = threading.Thread(target=interrupt)
-    watcher.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            grade_many(items, executor=executor, timeout_s=60.0)
-    finally:
-        watcher.join(120)
+    interrupt_while_running(dask_client, "grade_item", lambda: grade_many(items, executor=executor, timeout_s=60.0))
 
     def waiting(dask_scheduler):  # what is not yet running would run for nobody
         return [str(k) for k, ts in dask_scheduler.tasks.items() if "grade_item" in str(k) and ts.state != "processing"]
 
-    deadline = time.monotonic() + 60
-    while dask_client.run_on_scheduler(waiting) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert dask_client.run_on_scheduler(waiting) == []
+    assert left_on_scheduler(dask_client, waiting) == []
 
 
 def test_grade_on_grades_one_submission_on_a_worker(executor, fork_pool):

@@ -1,10 +1,7 @@
 """compare and profile on a real Dask cluster (2 worker processes on 127.0.0.1): bit-identical
 to a local run on partitioned files and dask DataFrames; worker death, Ctrl-C, bad paths."""
 
-import os
-import signal
 import threading
-import time
 
 import numpy as np
 import pyarrow as pa
@@ -18,7 +15,7 @@ from streamdrift.cluster import DaskExecutor
 from streamdrift.errors import DriftError
 from streamdrift.io import open_source
 from streamdrift.profile import Profile
-from tests.dask_helpers import kill_a_busy_worker, wait_for_replacement, wait_until_running
+from tests.dask_helpers import interrupt_while_running, kill_a_busy_worker, left_on_scheduler, wait_for_replacement
 from tests.strategies import examples
 
 distributed = pytest.importorskip("distributed")
@@ -170,26 +167,14 @@ COUNTING = ("('fill_partition", "('merge", "fill_partition", "merge")
 
 
 def test_ctrl_c_cancels_the_clusters_futures(dask_client, many_parts):
-    def interrupt():
-        wait_until_running(dask_client, "fill_partition")
-        os.kill(os.getpid(), signal.SIGINT)
-
-    watcher = threading.Thread(target=interrupt)
-    watcher.start()
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            streamdrift.compare(many_parts / "ref", many_parts / "cur", use_statistics=False,
-                                dask=DaskExecutor(dask_client, partition_rows=10_000))
-    finally:
-        watcher.join(120)
+    executor = DaskExecutor(dask_client, partition_rows=10_000)
+    interrupt_while_running(dask_client, "fill_partition", lambda: streamdrift.compare(
+        many_parts / "ref", many_parts / "cur", use_statistics=False, dask=executor))
 
     def tasks(dask_scheduler):  # this compare's (other tests' finished futures may still be referenced)
         return [(str(k), ts.state) for k, ts in dask_scheduler.tasks.items() if str(k).startswith(COUNTING)]
 
-    deadline = time.monotonic() + 60
-    while dask_client.run_on_scheduler(tasks) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert dask_client.run_on_scheduler(tasks) == []
+    assert left_on_scheduler(dask_client, tasks) == []
 
 
 def test_a_worker_killed_mid_compare_gives_the_exact_answer(dask_client, many_parts):
