@@ -1,5 +1,5 @@
 """Helpers of the Dask tests (the cluster itself is the ``dask_client`` fixture, tests/conftest.py):
-waiting for a task to run on a worker, killing a worker process, waiting for its replacement."""
+waiting for a task to run on a worker, killing a worker process, waiting for both workers."""
 
 import os
 import signal
@@ -54,15 +54,11 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
-def wait_for_replacement(client, dead: str, workers: int = 2, deadline_s: float = 120.0) -> None:
-    """Block until the scheduler has forgotten ``dead`` and has ``workers`` workers again (the nanny restarts it)."""
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline:
-        now = client.scheduler_info()["workers"]
-        if dead not in now and len(now) >= workers:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"worker {dead} was not replaced")
+def both_workers(client, deadline_s: float = 300.0):
+    """``client`` once its cluster has its 2 workers again (after a test killed one, its nanny
+    starts a new one: seconds, or minutes on a loaded machine). For tests that need both."""
+    client.wait_for_workers(2, timeout=deadline_s)
+    return client
 
 
 def running(pid: int) -> bool:

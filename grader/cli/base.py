@@ -69,7 +69,8 @@ def dask_options(f):
     return click.option(
         "--dask", "dask", metavar="ADDRESS", default=None,
         help="Grade on a Dask cluster: a scheduler address (tcp://host:8786), or local / local:N to start N "
-             "worker processes here; each worker grades with its own warm sandbox pool. Needs "
+             "worker processes here; each worker grades with its own warm sandbox pool, as many at once as it "
+             "has threads (--jobs does not apply). Needs "
              "pip install 'streamdrift[dask]' on every machine (docs/scale.md).",
     )(f)
 
