@@ -26,7 +26,7 @@ from streamdrift.categories import Categories, canonical_type
 from streamdrift.convert import CATEGORICAL, NUMERIC, column_values, values_array
 from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
-from streamdrift.state import Histogram, Range
+from streamdrift.state import Histogram, Mergeable, Range
 
 FORMAT = "streamdrift-profile"
 VERSION = 2  # 2 added categorical features ("kind", "categories"); version 1 files are read too
@@ -141,12 +141,13 @@ def _check_edges(edges) -> np.ndarray:
     return edges
 
 
-class ColumnBuilder:
+class ColumnBuilder(Mergeable):
     """Builds a ``ColumnProfile`` from chunks of values (``update``), in memory bounded by distinct values.
 
     Each chunk becomes a sorted run; runs are merged like a binary counter (two runs made of
     as many chunks merge), so at most log2(chunks) + 1 runs wait and each value is merged
-    O(log n) times, whatever the chunks hold.
+    O(log n) times, whatever the chunks hold. A mergeable state (``+``, ``==``, pickle): a
+    Dask cluster builds one per partition and adds them.
     """
 
     def __init__(self):
@@ -172,23 +173,29 @@ class ColumnBuilder:
         """Add the values of ``other`` (built from later chunks, or elsewhere: on a Dask worker)."""
         if not isinstance(other, ColumnBuilder):
             return NotImplemented
-        for run in other._runs:
+        for run in list(other._runs):  # a list: other may be self
             self._push(run)
         self.missing += other.missing
         return self
 
-    def __add__(self, other: "ColumnBuilder") -> "ColumnBuilder":
+    def copy(self) -> "ColumnBuilder":
+        out = ColumnBuilder()
+        out._runs, out.missing = list(self._runs), self.missing  # runs are never changed in place
+        return out
+
+    @property
+    def count(self) -> int:
+        return sum(int(run[1].sum()) for run in self._runs)
+
+    def __eq__(self, other):
         if not isinstance(other, ColumnBuilder):
             return NotImplemented
-        out = ColumnBuilder()
-        out._runs, out.missing = list(self._runs), self.missing
-        out += other
-        return out
+        return self.build() == other.build()
 
     def build(self) -> ColumnProfile:
         run = (np.empty(0), np.empty(0, dtype=np.int64))
-        while self._runs:
-            run = _merge(self._runs.pop()[:2], run)
+        for top in reversed(self._runs):
+            run = _merge(top[:2], run)
         return ColumnProfile(run[0], run[1].astype(np.int64, copy=False), self.missing)
 
 
