@@ -123,7 +123,8 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
               help="Serve Prometheus metrics on this port (0: any free one), at /metrics [needs streamdrift[metrics]].")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address to serve metrics on.")
 @click.option("-q", "--quiet", is_flag=True,
-              help="Print only drifted lines (JSON: only drifted records); no summary, no progress.")
+              help="Print only drifted lines, each naming its window ('window 3: Drifted: age (KL=...)'; "
+                   "JSON: only drifted records); no summary, no progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
@@ -242,7 +243,8 @@ class Output:
                 for f in window.features:
                     if f.kl is None:
                         warn(f"window {window.index}: {f.feature}: KL undefined: {f.reason}")
-            lines += [drifted_line(f.feature, f.kl) for f in window.drifted]
+            where = f"window {window.index}: " if self.quiet else ""  # without its header, each line names its window
+            lines += [where + drifted_line(f.feature, f.kl) for f in window.drifted]
         for i, line in enumerate(lines):
             emit(line, flush=i == len(lines) - 1)
 

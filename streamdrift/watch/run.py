@@ -14,7 +14,7 @@ from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
 from streamdrift.watch.checkpoint import Checkpoint, Position
 from streamdrift.watch.reference import STDIN, Reference, load_reference
-from streamdrift.watch.sources import Closed, Opened, Problem, Resume, Stop, batches, check_sources
+from streamdrift.watch.sources import STDIN_NAME, Closed, Opened, Problem, Resume, Stop, batches, check_sources
 from streamdrift.watch.windows import Watcher, Window
 
 
@@ -62,13 +62,21 @@ def watch(
     try:
         with Watcher(reference, window=window, edges=edges, bins=bins, threshold=threshold, threads=threads,
                      first_row=start.row, first_window=start.window) as watcher:
-            yield from _windows(items, watcher, place, on_problem, on_batch)
+            problems = yield from _windows(items, watcher, place, on_problem, on_batch)
+            if watcher.rows == 0 and not problems and not stop.is_set():
+                raise DriftError(f"no rows in {', '.join(_named(s) for s in sources)}; a watch needs at least one row")
     finally:
         stop.set()  # wakes a reader waiting on standard input or a directory
         items.close()
 
 
-def _windows(items, watcher: Watcher, place, on_problem, on_batch) -> Iterator[Window]:
+def _named(source: str) -> str:
+    return STDIN_NAME if source == STDIN else f"'{source}'"
+
+
+def _windows(items, watcher: Watcher, place, on_problem, on_batch):
+    """Yields each window as it completes; returns how many problems were passed to ``on_problem``."""
+    problems = 0
     for item in items:
         if isinstance(item, (Opened, Closed)):
             place.mark(item, watcher.rows)
@@ -76,6 +84,7 @@ def _windows(items, watcher: Watcher, place, on_problem, on_batch) -> Iterator[W
             if on_problem is None:
                 raise item.error
             on_problem(item)
+            problems += 1
         else:
             for done in watcher.feed(item):
                 yield done
@@ -86,6 +95,7 @@ def _windows(items, watcher: Watcher, place, on_problem, on_batch) -> Iterator[W
     last = watcher.finish()
     if last is not None:
         yield last
+    return problems
 
 
 def open_state(path, reference: Reference, sources, window, edges, bins, threshold) -> Checkpoint:

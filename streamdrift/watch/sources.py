@@ -214,9 +214,9 @@ def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = N
     raw = StdinReader(stdin, stop)
     head = raw.read_head(8)
     fmt = sniff(head)
-    if not head:
+    if not head:  # nothing piped in: a usage error, not an unreadable file to skip
         if not raw.stopped:
-            yield Problem(STDIN_NAME, DriftError("standard input is empty; pipe an Arrow IPC stream or Parquet into it"))
+            raise DriftError("standard input is empty; pipe an Arrow IPC stream or Parquet into it")
         return
     if fmt is None:
         yield Problem(STDIN_NAME, DriftError(
