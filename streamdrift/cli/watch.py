@@ -25,7 +25,7 @@ from streamdrift.cli import (
     split_columns,
     warn,
 )
-from streamdrift.cli.compare import format_options
+from streamdrift.cli.compare import category_options, format_options, skipped_line
 from streamdrift.cli.report import html_options, require_html
 from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
 
@@ -108,7 +108,8 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
               help="A feature has drifted when KL > threshold.")
 @click.option("--bins", type=click.IntRange(min=1), default=BINS, show_default=True, help="Equal-width bins.")
 @click.option("-c", "--columns", multiple=True, metavar="A,B,...",
-              help="Watch only these columns (default: every numeric column of the reference).")
+              help="Watch only these columns (default: every numeric and categorical column of the reference).")
+@category_options
 @format_options
 @click.option("--follow", is_flag=True,
               help="Keep watching the directory SOURCE for new files (each read once, in name order, when complete).")
@@ -129,8 +130,9 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
 @html_options
-def watch_command(sources, references, window, edges, threshold, bins, columns, fmt, follow, poll_interval,
-                  give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size, threads, html, counts):
+def watch_command(sources, references, window, edges, threshold, bins, columns, categorical, max_categories, fmt,
+                  follow, poll_interval, give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size,
+                  threads, html, counts):
     """Report the drift of each window of rows of SOURCE against REF, as the data arrives.
 
     SOURCE is Parquet or Arrow IPC files, directories of part files (in name order), or
@@ -149,11 +151,15 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         raise click.UsageError("only one of REF and SOURCE can be '-' (standard input)")
     if STDIN in sources and sys.stdin.isatty():
         raise click.UsageError("no SOURCE given and standard input is a terminal; name files or pipe data in")
-    ref = load_reference(list(references), columns=split_columns(columns), edges=edges, bins=bins,
-                         batch_size=batch_size, threads=threads)
+    ref = load_reference(list(references), columns=split_columns(columns),
+                         categorical=split_columns(categorical, "--categorical"), max_categories=max_categories,
+                         edges=edges, bins=bins, batch_size=batch_size, threads=threads)
+    if ref.skipped and not quiet:
+        click.echo(skipped_line(ref.skipped), err=True)
     out = Output(fmt, quiet, _metrics(metrics_host, metrics_port), _html(html, sources), counts)
     stop = Stop()
-    windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold, batch_size=batch_size,
+    windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold,
+                    max_categories=max_categories, batch_size=batch_size,
                     threads=threads, follow=follow, poll_interval=poll_interval, give_up_after=give_up_after,
                     state=state, on_problem=None if strict else out.problem, on_batch=out.batch, stop=stop)
     try:

@@ -10,7 +10,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from streamdrift.background import Background
-from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
+from streamdrift.defaults import BATCH_SIZE, BINS, MAX_CATEGORIES, THRESHOLD, WINDOW
+from streamdrift.convert import CATEGORICAL
 from streamdrift.errors import DriftError
 from streamdrift.watch.checkpoint import Checkpoint, Position
 from streamdrift.watch.reference import STDIN, Reference, load_reference
@@ -27,6 +28,8 @@ def watch(
     bins: int = BINS,
     threshold: float = THRESHOLD,
     columns: list[str] | None = None,
+    categorical: list[str] | None = None,
+    max_categories: int = MAX_CATEGORIES,
     batch_size: int = BATCH_SIZE,
     threads: int | None = None,
     follow: bool = False,
@@ -51,17 +54,18 @@ def watch(
         sources = [sources]
     sources = check_sources([str(s) for s in sources], follow)
     if not isinstance(reference, Reference):
-        reference = load_reference(reference, columns=columns, edges=edges, bins=bins, batch_size=batch_size,
-                                   threads=threads)
-    place = None if state is None else Place(open_state(state, reference, sources, window, edges, bins, threshold))
+        reference = load_reference(reference, columns=columns, categorical=categorical, max_categories=max_categories,
+                                   edges=edges, bins=bins, batch_size=batch_size, threads=threads)
+    settings = dict(window=window, edges=edges, bins=bins, threshold=threshold, max_categories=max_categories)
+    place = None if state is None else Place(open_state(state, reference, sources, **settings))
     start = place.checkpoint.position if place is not None else Position()
     stop = stop or Stop()
-    items = Background(batches(sources, reference.features, batch_size=batch_size, follow=follow,
-                               poll_interval=poll_interval, give_up_after=give_up_after, stop=stop, stdin=stdin,
-                               resume=place.resume() if place is not None else None))
+    resume = place.resume() if place is not None else None
+    items = Background(batches(sources, reference.features, check=reference.check, batch_size=batch_size,
+                               follow=follow, poll_interval=poll_interval, give_up_after=give_up_after, stop=stop,
+                               stdin=stdin, resume=resume))
     try:
-        with Watcher(reference, window=window, edges=edges, bins=bins, threshold=threshold, threads=threads,
-                     first_row=start.row, first_window=start.window) as watcher:
+        with Watcher(reference, **settings, threads=threads, first_row=start.row, first_window=start.window) as watcher:
             problems = yield from _windows(items, watcher, place, on_problem, on_batch)
             if watcher.rows == 0 and not problems and not stop.is_set():
                 raise DriftError(f"no rows in {', '.join(_named(s) for s in sources)}; a watch needs at least one row")
@@ -98,13 +102,15 @@ def _windows(items, watcher: Watcher, place, on_problem, on_batch):
     return problems
 
 
-def open_state(path, reference: Reference, sources, window, edges, bins, threshold) -> Checkpoint:
+def open_state(path, reference: Reference, sources, window, edges, bins, threshold, max_categories) -> Checkpoint:
     """The saved place of a watch of exactly these settings (a new one when ``path`` does not exist)."""
     if STDIN in sources:
         raise DriftError("--state keeps a watch's place in files and directories; standard input cannot be "
                          "read again: name the files, or leave out --state")
     settings = dict(reference=reference.fingerprint(), features=reference.features, window=window, edges=edges,
                     bins=bins, threshold=threshold, sources=[str(Path(s).resolve()) for s in sources])
+    if CATEGORICAL in reference.kinds.values():  # (a key only then: numeric watches keep their saved places)
+        settings["max_categories"] = max_categories
     return Checkpoint.open(path, settings)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from streamdrift.convert import is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 from streamdrift.io import IPC_STREAM, FileSource, check_columns, cut_stream, data_files, sniff
@@ -131,6 +132,7 @@ def batches(
     stop: Stop | None = None,
     stdin=None,
     resume: Resume | None = None,
+    check=None,
 ) -> Iterator[pa.RecordBatch | Problem | Opened | Closed]:
     """Record batches (only ``features``) of every source in order, and a ``Problem`` per unreadable one.
 
@@ -139,6 +141,8 @@ def batches(
     fixes each feature's type; a later file that changes it is a ``Problem``, not mixed in.
     With ``resume``, files done are skipped, the rows already read of the file where it
     stopped are left out, and each file's items come between ``Opened`` and ``Closed`` marks.
+    ``check(schema, where)`` (the reference's ``check``) checks each input's column kinds; without
+    it, every feature must be numeric.
     """
     stop = stop or Stop()
     types: dict[str, pa.DataType] = {}
@@ -146,11 +150,11 @@ def batches(
         if stop.is_set():
             return
         if s == STDIN:
-            yield from stdin_batches(features, batch_size, stdin or sys.stdin.buffer, types, stop)
+            yield from stdin_batches(features, batch_size, stdin or sys.stdin.buffer, types, stop, check)
             continue
         done = {Path(p) for p in resume.done} if resume is not None else set()
         paths = _paths(Path(s), follow, poll_interval, give_up_after, stop, done)
-        yield from _read(paths, features, batch_size, types, stop, resume)
+        yield from _read(paths, features, batch_size, types, stop, resume, check)
 
 
 def _paths(source: Path, follow, poll_interval, give_up_after, stop, done) -> Iterator[tuple[Path, DriftError | None]]:
@@ -167,7 +171,7 @@ def _paths(source: Path, follow, poll_interval, give_up_after, stop, done) -> It
         yield path, None
 
 
-def _read(paths, features, batch_size, types, stop: Stop, resume: Resume | None):
+def _read(paths, features, batch_size, types, stop: Stop, resume: Resume | None, check):
     for path, error in paths:
         if stop.is_set():
             return
@@ -180,21 +184,23 @@ def _read(paths, features, batch_size, types, stop: Stop, resume: Resume | None)
         if error is not None:
             yield Problem(f"'{path}'", error)
         else:
-            yield from file_batches(path, features, batch_size, types, stop, skip=skip)
+            yield from file_batches(path, features, batch_size, types, stop, skip=skip, check=check)
         if resume is not None and not stop.is_set():
             yield Closed(key)
 
 
 def file_batches(
     path: Path, features: list[str], batch_size: int, types: dict | None = None, stop: Stop | None = None,
-    name: str | None = None, spool=None, skip: int = 0,
+    name: str | None = None, spool=None, skip: int = 0, check=None,
 ) -> Iterator[pa.RecordBatch | Problem]:
     """One file's batches, less its first ``skip`` rows, then a ``Problem`` if it could not be read
     (to its end) or changes a type."""
     where = name or f"'{path}'"
     rows = 0
     try:
-        with FileSource([path], name=where, spool=spool) as source:
+        with FileSource([path], name=where, spool=spool, accept=_accepted(check)) as source:
+            if check is not None:
+                check(source.schema, where)
             batches = source.batches(features, batch_size)
             for batch in keeping_types(batches, source.schema, features, {} if types is None else types, where):
                 rows += batch.num_rows
@@ -209,7 +215,13 @@ def file_batches(
         yield Problem(where, exc, rows)
 
 
-def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = None) -> Iterator[pa.RecordBatch | Problem]:
+def _accepted(check):
+    """The column types read: numbers, or (when ``check`` checks each feature's kind) every feature type."""
+    return is_numeric if check is None else is_feature_type
+
+
+def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = None,
+                  check=None) -> Iterator[pa.RecordBatch | Problem]:
     """Standard input's batches: an Arrow IPC stream as it arrives, else Parquet or Arrow file bytes, spooled."""
     raw = StdinReader(stdin, stop)
     head = raw.read_head(8)
@@ -230,20 +242,23 @@ def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = N
         except DriftError as exc:
             yield Problem(STDIN_NAME, exc)
             return
-        for item in file_batches(spool.path, features, batch_size, types, stop, name=STDIN_NAME, spool=spool):
+        for item in file_batches(spool.path, features, batch_size, types, stop, name=STDIN_NAME, spool=spool,
+                                 check=check):
             if isinstance(item, Problem) and raw.stopped:  # stopped before the footer arrived
                 return
             yield item
         return
-    yield from _stream_batches(raw, head, features, types)
+    yield from _stream_batches(raw, head, features, types, check)
 
 
-def _stream_batches(raw, head, features, types) -> Iterator[pa.RecordBatch | Problem]:
+def _stream_batches(raw, head, features, types, check) -> Iterator[pa.RecordBatch | Problem]:
     rows = 0
     stream = _Ends(io.BufferedReader(raw.prepend(head), 1 << 16))
     try:
         reader = pa.ipc.open_stream(stream)
-        check_columns(reader.schema, features, STDIN_NAME)
+        check_columns(reader.schema, features, STDIN_NAME, accept=_accepted(check))
+        if check is not None:
+            check(reader.schema, STDIN_NAME)
         for batch in keeping_types(reader, reader.schema, features, {} if types is None else types, STDIN_NAME):
             rows += batch.num_rows
             yield batch.select(features)
