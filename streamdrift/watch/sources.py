@@ -24,7 +24,7 @@ import pyarrow as pa
 from streamdrift.convert import is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
-from streamdrift.io import IPC_STREAM, FileSource, check_columns, cut_stream, data_files, sniff
+from streamdrift.io import IPC_STREAM, FileSource, check_columns, cut_stream, data_files, open_source, sniff
 from streamdrift.stream_types import keeping_types
 from streamdrift.spool import spool_stdin
 from streamdrift.watch.follow import Follower
@@ -370,3 +370,13 @@ def _pending(fd: int) -> int:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def data_batches(obj, features: list[str], batch_size: int, check) -> Iterator[pa.RecordBatch]:
+    """The batches of one in-memory dataset (anything ``compare`` reads: a pyarrow Table or
+    RecordBatchReader, a pandas or polars DataFrame, a DuckDB relation, a mapping of arrays),
+    its columns checked by ``check`` (the reference's) first."""
+    with open_source(obj, "current", True) as source:
+        check_columns(source.schema, features, source.name, accept=is_feature_type)
+        check(source.schema, source.name)
+        yield from source.batches(features, batch_size)
