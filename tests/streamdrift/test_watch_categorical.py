@@ -176,3 +176,16 @@ def test_watch_api_takes_categorical_options(data):
     assert windows[1].features[2].new_category_examples == [80331]
     with pytest.raises(DriftError, match="max_categories must be a whole number >= 1"):
         list(watch(str(data / "ref.parquet"), [data / "parts"], max_categories=0))
+
+
+def test_state_of_a_categorical_watch_resumes_and_checks_its_settings(data, tmp_path):
+    """--state: the reference's categories are in its fingerprint and the cap in its settings."""
+    state, ref, parts = tmp_path / "w.state", str(data / "ref.parquet"), [data / "parts"]
+    first = [w.records() for w in watch(ref, parts, window=500, categorical=["zip"], state=state)]
+    assert len(first) == 3 and first[-1][0]["partial"]
+    again = [w.records() for w in watch(ref, parts, window=500, categorical=["zip"], state=state)]
+    assert again == first[-1:]  # only the partial last window is read again
+    with pytest.raises(DriftError, match="max_categories: 10000 there, 5 now"):
+        list(watch(ref, parts, window=500, categorical=["zip"], state=state, max_categories=5))
+    with pytest.raises(DriftError, match="reference: "):
+        list(watch(pq.read_table(ref).slice(1), parts, window=500, categorical=["zip"], state=state))
