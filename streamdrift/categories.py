@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 from streamdrift.convert import is_categorical, values_array
 from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
+from streamdrift.state import Mergeable
 
 _STRING = pa.large_string()
 _INTEGER = pa.int64()
@@ -60,7 +61,7 @@ def as_arrow(values) -> pa.Array | pa.ChunkedArray:
         raise DriftError(f"cannot count categories of {type(values).__name__}: {exc}") from None
 
 
-class Categories:
+class Categories(Mergeable):
     """Exact int64 counts per distinct non-missing value, and the missing count."""
 
     __slots__ = ("max_categories", "count", "missing", "_overflow", "_type", "_values", "_counts", "_pending",
@@ -232,13 +233,6 @@ class Categories:
             self._pending.append((other._values, other._counts.copy()))
         self._flush()
         return self
-
-    def __add__(self, other: "Categories") -> "Categories":
-        if not isinstance(other, Categories):
-            return NotImplemented
-        out = self.copy()
-        out += other
-        return out
 
     def copy(self) -> "Categories":
         out = Categories.__new__(Categories)

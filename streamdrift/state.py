@@ -16,7 +16,18 @@ from streamdrift.defaults import BINS
 from streamdrift.stats import make_edges
 
 
-class Range:
+class Mergeable:
+    """A state that merges in place with ``+=`` (the subclass's ``__iadd__``); ``a + b`` is a merged copy."""
+
+    def __add__(self, other):
+        if not isinstance(other, type(self)):
+            return NotImplemented
+        out = self.copy()
+        out += other
+        return out
+
+
+class Range(Mergeable):
     """The finite min/max of a feature's values, and how many were valid and missing."""
 
     __slots__ = ("lo", "hi", "count", "missing")
@@ -49,13 +60,6 @@ class Range:
         self._merge(other.lo, other.hi, other.count, other.missing)
         return self
 
-    def __add__(self, other: "Range") -> "Range":
-        if not isinstance(other, Range):
-            return NotImplemented
-        out = self.copy()
-        out += other
-        return out
-
     def copy(self) -> "Range":
         return Range(self.lo, self.hi, self.count, self.missing)
 
@@ -74,7 +78,7 @@ class Range:
         return f"Range(lo={self.lo!r}, hi={self.hi!r}, count={self.count}, missing={self.missing})"
 
 
-class Histogram:
+class Histogram(Mergeable):
     """Exact int64 bin counts of a feature against fixed float64 edges.
 
     Values outside the edges go to the end bins and are counted in ``below``/``above``
@@ -153,13 +157,6 @@ class Histogram:
         for name, value in zip(Histogram._TALLIES, other._tallies()):
             setattr(self, name, getattr(self, name) + value)
         return self
-
-    def __add__(self, other: "Histogram") -> "Histogram":
-        if not isinstance(other, Histogram):
-            return NotImplemented
-        out = self.copy()
-        out += other
-        return out
 
     def copy(self) -> "Histogram":
         out = Histogram.__new__(Histogram)

@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from streamdrift.cli import EXIT_OK, StdoutClosed, _silence_stdout, cli, split_columns
+from streamdrift.cli.base import EXIT_OK, StdoutClosed, silence_stdout, cli, split_columns
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
@@ -68,7 +68,7 @@ def cat_command(files, columns, batch_size):
     except OSError as exc:  # BrokenPipeError, or pyarrow's own OSError for a closed pipe
         if exc.errno != errno.EPIPE:
             raise
-        _silence_stdout()
+        silence_stdout()
         raise StdoutClosed() from None
     return EXIT_OK
 

@@ -3,7 +3,7 @@
 
 import click
 
-from streamdrift.cli import StdoutClosed, cli, emit, split_columns, warn
+from streamdrift.cli.base import StdoutClosed, cli, emit, split_columns, warn
 from streamdrift.cli.report import html_options, require_html
 from streamdrift.defaults import BATCH_SIZE, BINS, MAX_CATEGORIES, THRESHOLD
 

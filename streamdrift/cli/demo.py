@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from streamdrift.cli import EXIT_OK, cli, emit
+from streamdrift.cli.base import EXIT_OK, cli, emit
 from streamdrift.cli.compare import compare_command
 from streamdrift.cli.watch import watch_command
 

@@ -2,7 +2,7 @@
 
 import click
 
-from streamdrift.cli import EXIT_OK, cli, emit, split_columns
+from streamdrift.cli.base import EXIT_OK, cli, emit, split_columns
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 

@@ -6,7 +6,7 @@ is asked for.
 
 import click
 
-from streamdrift.cli import cli
+from streamdrift.cli.base import cli
 
 
 def html_options(f):

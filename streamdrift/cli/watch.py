@@ -13,7 +13,7 @@ from contextlib import closing
 
 import click
 
-from streamdrift.cli import (
+from streamdrift.cli.base import (
     EXIT_DRIFT,
     EXIT_ERROR,
     EXIT_INTERRUPTED,

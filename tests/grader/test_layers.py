@@ -1,42 +1,18 @@
 """The grader's import graph (issue 10): dependencies run one way, cli -> agent -> grading ->
-sandbox -> sandbox.protocol; only grading imports task; no module imports another in a circle.
+sandbox -> sandbox.protocol; only grading imports task; no module imports another in a circle."""
 
-Every ``import`` and ``from ... import`` of every module is read with ast, also those inside
-functions (a lazy import is still a dependency)."""
-
-import ast
 from pathlib import Path
 
 import pytest
+
+from tests.import_graph import circle, import_graph
 
 ROOT = Path(__file__).resolve().parents[2] / "grader"
 LAYERS = {"cli": 4, "agent": 3, "grading": 2, "sandbox": 1, "sandbox.protocol": 0}
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def imports(path: Path) -> set[str]:
-    """The grader modules ``path`` imports (relative imports resolved)."""
-    name = module_name(path)
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
-            for alias in node.names:  # ``from package import module`` depends on the module only
-                found.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base)
-    return {m for m in found if m == "grader" or m.startswith("grader.")}
-
-
-MODULES = {module_name(p): p for p in ROOT.rglob("*.py")}
-GRAPH = {name: {m for m in imports(path) if m in MODULES and m != name} for name, path in MODULES.items()}
+GRAPH = import_graph(ROOT)
+MODULES = set(GRAPH)
 
 
 def layer(module: str) -> tuple[str, int] | None:
@@ -69,21 +45,4 @@ def test_dependencies_run_one_way(module):
 
 
 def test_no_import_circles():
-    seen, stack, on_stack = set(), [], set()
-
-    def visit(node):
-        seen.add(node)
-        stack.append(node)
-        on_stack.add(node)
-        for nxt in sorted(GRAPH[node]):
-            if nxt in on_stack:
-                cycle = stack[stack.index(nxt):] + [nxt]
-                raise AssertionError("import circle: " + " -> ".join(cycle))
-            if nxt not in seen:
-                visit(nxt)
-        stack.pop()
-        on_stack.discard(node)
-
-    for node in sorted(GRAPH):
-        if node not in seen:
-            visit(node)
+    assert circle(GRAPH) is None, "import circle: " + " -> ".join(circle(GRAPH))

@@ -1,5 +1,6 @@
 """Running the ``streamdrift`` command in tests: subprocesses, pipes, JSON Lines, shared data."""
 
+import ast
 import json
 import os
 import subprocess
@@ -38,6 +39,16 @@ def write_data(root):
         pq.write_table(pa.table({"age": age, "income": income, "name": ["y"] * size}), p, row_group_size=300)
         paths.append(p)
     return dict(root=root, ref=root / "ref.parquet", parts=parts, paths=paths, rows=sum(sizes))
+
+
+def modules_loaded(args: list, candidates: tuple[str, ...]) -> list[str]:
+    """Which of ``candidates`` a ``streamdrift ARGS`` run in a fresh interpreter imported."""
+    code = ("import sys; from streamdrift.cli import run; "
+            f"run({[str(a) for a in args]!r}); "
+            f"print(sorted(m for m in {candidates!r} if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, env=ENV, timeout=300)
+    assert p.stdout, p.stderr.decode()
+    return ast.literal_eval(p.stdout.decode().splitlines()[-1])
 
 
 def records(stdout: bytes) -> list[dict]:

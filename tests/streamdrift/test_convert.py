@@ -94,6 +94,18 @@ any_arrow = st.one_of(arrow_columns(), arrow_columns().flatmap(chunked))
 # ---------------------------------------------------------------------------- Arrow
 
 
+def assert_read_as(column, values) -> None:
+    """``column`` reads as ``values`` (None missing); its Range agrees with the oracle's."""
+    got = values_array(column)
+    assert got.ndim == 1 and got.dtype.kind in "fiu"
+    np.testing.assert_array_equal(got.astype(np.float64), as_float64(values))
+    want = oracle_range(as_float64(values))
+    r = Range().update(column)
+    assert (r.count, r.missing) == (want["count"], want["missing"])
+    if want["count"]:
+        assert (r.lo, r.hi) == (want["lo"], want["hi"])
+
+
 @settings(max_examples=sds.examples(200))
 @given(any_arrow)
 @example((pa.array([1.5, None, float("nan"), float("inf")]), [1.5, None, float("nan"), float("inf")]))
@@ -103,14 +115,7 @@ any_arrow = st.one_of(arrow_columns(), arrow_columns().flatmap(chunked))
 @example((pa.chunked_array([], type=pa.float64()), []))
 def test_arrow_values_are_floats_with_nulls_missing(column):
     arr, values = column
-    got = values_array(arr)
-    assert got.ndim == 1 and got.dtype.kind in "fiu"
-    np.testing.assert_array_equal(got.astype(np.float64), as_float64(values))
-    want = oracle_range(as_float64(values))
-    r = Range().update(arr)
-    assert (r.count, r.missing) == (want["count"], want["missing"])
-    if want["count"]:
-        assert (r.lo, r.hi) == (want["lo"], want["hi"])
+    assert_read_as(arr, values)
 
 
 @settings(max_examples=sds.examples(100))
@@ -199,12 +204,7 @@ def test_pandas_nullable_and_numpy_dtypes(dtype, data):
     nullable = dtype[0].isupper() or dtype == "boolean"
     values = data.draw(optional(elements) if nullable else st.lists(elements, max_size=MAX_ROWS))
     series = pd.Series([pd.NA if v is None else v for v in values], dtype=dtype)
-    got = values_array(series)
-    assert got.ndim == 1 and got.dtype.kind in "fiu"
-    np.testing.assert_array_equal(got.astype(np.float64), as_float64(values))
-    want = oracle_range(as_float64(values))
-    r = Range().update(series)
-    assert (r.count, r.missing) == (want["count"], want["missing"])
+    assert_read_as(series, values)
 
 
 def test_pandas_nan_and_na_are_both_missing():
