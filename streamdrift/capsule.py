@@ -5,7 +5,8 @@ import pyarrow as pa
 
 from streamdrift.errors import DriftError
 from streamdrift.defaults import BATCH_SIZE
-from streamdrift.io import Source, _one_line
+from streamdrift.files import one_line
+from streamdrift.io import Source
 
 
 class StreamSource(Source):
@@ -24,7 +25,7 @@ class StreamSource(Source):
         try:
             return pa.RecordBatchReader.from_stream(self.obj)
         except (pa.ArrowException, TypeError, ValueError) as exc:
-            raise DriftError(f"{self.name}: cannot read its Arrow stream: {_one_line(exc)}") from None
+            raise DriftError(f"{self.name}: cannot read its Arrow stream: {one_line(exc)}") from None
 
     def batches(self, columns, batch_size=BATCH_SIZE):
         rows = 0

@@ -24,7 +24,8 @@ import pyarrow as pa
 from streamdrift.convert import is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
-from streamdrift.io import IPC_STREAM, FileSource, check_columns, cut_stream, data_files, open_source, sniff
+from streamdrift.files import IPC_STREAM, check_columns, cut_stream, data_files, sniff
+from streamdrift.io import FileSource, open_source
 from streamdrift.stream_types import keeping_types
 from streamdrift.spool import spool_stdin
 from streamdrift.watch.follow import Follower

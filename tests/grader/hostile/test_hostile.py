@@ -10,14 +10,17 @@ Each ``*.py`` file (other than this runner) starts with header comment lines:
     # timeout-s: <seconds>                    (optional; the run's wall-time limit)
 
 After each grading the runner checks that nothing reached the host: a Unix socket and a FIFO
-it listens on under /run (mode 777/666), files a submission may try to write, the harness
-files, processes left behind.
+it listens on under /run (mode 777/666), an abstract socket, files a submission may try to
+write, the harness files, processes left behind. The abstract socket's name is made per run
+(two test suites on one machine must not collide on it): a submission names it as
+``ABSTRACT``, and the runner substitutes the run's own name before grading.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 import socket
 import stat
 import tempfile
@@ -39,6 +42,7 @@ LEFT_BEHIND = "4747.25"  # sandbox_leave_processes.py's sleeping children
 HARNESS_FILES = sorted((Path(__file__).resolve().parents[3] / "grader" / "sandbox").glob("*.py"))
 TIMEOUT_S = 30.0  # generous: a loaded machine starts a sandbox slowly; hostile runs end sooner
 MEMORY_MB = 768  # small, so that the memory routes reach the limit quickly
+ABSTRACT = "streamdrift-hostile-abstract"  # the placeholder a submission uses; see Traps.abstract
 
 
 def expectations(path: Path) -> dict:
@@ -73,7 +77,8 @@ class Traps:
         os.chmod(self.dir, 0o777)
         self.accepted: list[bytes] = []
         self.listeners = []
-        for address in (os.path.join(self.dir, "service.sock"), "\0streamdrift-hostile-abstract"):
+        self.abstract = f"{ABSTRACT}-{os.getpid()}-{secrets.token_hex(8)}"
+        for address in (os.path.join(self.dir, "service.sock"), "\0" + self.abstract):
             s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             s.bind(address)
             if not address.startswith("\0"):
@@ -85,6 +90,10 @@ class Traps:
         os.mkfifo(self.fifo, 0o666)
         os.chmod(self.fifo, 0o666)
         self.fifo_fd = os.open(self.fifo, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so writers could open it
+
+    def submission(self, path: Path) -> str:
+        """The submission's code, with this run's abstract socket name in place of ``ABSTRACT``."""
+        return path.read_text().replace(ABSTRACT, self.abstract)
 
     def _accept(self, s):
         while True:
@@ -131,12 +140,24 @@ def test_the_corpus_is_large_enough():
         expectations(path)
 
 
+def test_the_abstract_socket_is_named_per_run(traps):
+    """Two runs at once (two test suites on one machine) bind different abstract names, and
+    the network submission tries this run's name."""
+    other = Traps()
+    try:
+        assert other.abstract != traps.abstract
+        code = traps.submission(HERE / "sandbox_network.py")
+        assert "\\0" + traps.abstract in code
+    finally:
+        other.close()
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("path", SUBMISSIONS, ids=lambda p: p.stem)
 def test_hostile_submission(path, backend, traps, fork_pool):
     want = expectations(path)
     harness_before = _digest(HARNESS_FILES)
-    result = grade_code(path.read_text(), isolation=backend, pool=fork_pool if backend == "fork" else None,
+    result = grade_code(traps.submission(path), isolation=backend, pool=fork_pool if backend == "fork" else None,
                         timeout_s=want["timeout_s"], memory_mb=MEMORY_MB)
     why = "\n".join(result.explain())
     assert result.passed is want["passed"], why
