@@ -1,4 +1,5 @@
-"""Where the data comes from: every input (files, tables, DataFrames, Arrow streams) becomes a ``Source`` of Arrow record batches.
+"""Where the data comes from: every input (files, tables, DataFrames, Arrow streams) becomes a
+``Source`` of Arrow record batches.
 
 A source knows its name (for error messages), its schema, how to iterate its batches
 (again, for a second pass), and, for Parquet, the exact min/max its column statistics
