@@ -24,7 +24,8 @@ from dataclasses import replace
 from streamdrift.convert import is_categorical, is_feature_type, is_numeric
 from streamdrift.errors import DriftError
 from streamdrift.executor import DASK_TIMEOUT, Executor, is_dask_collection, reads_files
-from streamdrift.io import Source, check_columns, paths_name
+from streamdrift.files import check_columns
+from streamdrift.io import Source, paths_name
 from streamdrift.partitions import PARTITION_ROWS, FileInfo, Partition, fill_frame, fill_partition, list_files, merge, read_footer, split
 
 SPLIT_EVERY = 8  # partitions' states summed per reduction task

@@ -15,7 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from streamdrift.errors import DriftError
-from streamdrift.io import PARQUET, Source, data_files, file_format, open_parquet, open_source, parquet_statistics_range, read_file
+from streamdrift.files import PARQUET, data_files, file_format, open_parquet, parquet_statistics_range, read_file
+from streamdrift.io import Source, open_source
 
 PARTITION_ROWS = 1_000_000  # consecutive row groups of a file are counted together up to this many rows
 
