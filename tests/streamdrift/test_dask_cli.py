@@ -26,7 +26,8 @@ def data(tmp_path_factory):
     for side, shift in (("ref", 0.0), ("cur", 1.0)):
         (d / side).mkdir()
         for i in range(3):
-            table = pa.table({"x": rng.normal(shift, 1, 5000), "n": rng.integers(0, 20 + i, 5000)})
+            table = pa.table({"x": rng.normal(shift, 1, 5000), "n": rng.integers(0, 20 + i, 5000),
+                              "city": rng.choice(["Oslo", "Lima", "Pune", f"new-{i}"], 5000)})  # a category
             pq.write_table(table, d / side / f"part-{i}.parquet", row_group_size=1500)
     return d
 
