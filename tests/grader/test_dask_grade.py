@@ -105,6 +105,14 @@ def test_ctrl_c_cancels_the_grading_futures(executor, dask_client):
     assert left_on_scheduler(dask_client, waiting) == []
 
 
+def test_a_submission_whose_workers_kept_dying_has_no_verdict():
+    from grader.grading.batch import _lost
+
+    result = _lost((0, ("a.py", OK)), "Dask workers died running grade_item-1")
+    assert (result.graded, result.reasons, result.passed) == (False, ["harness_error"], False)
+    assert result.error == "WorkersDied: Dask workers died running grade_item-1"
+
+
 def test_grade_on_grades_one_submission_on_a_worker(executor, fork_pool):
     local = grade_many([("a", OK)], jobs=1, pool=fork_pool)[0].result
     assert verdict(grade_on(executor, OK, timeout_s=30.0)) == verdict(local)

@@ -1,6 +1,7 @@
 """compare and profile on a real Dask cluster (2 worker processes on 127.0.0.1): bit-identical
 to a local run on partitioned files and dask DataFrames; worker death, Ctrl-C, bad paths."""
 
+import os
 import threading
 
 import numpy as np
@@ -198,3 +199,27 @@ def test_a_worker_killed_mid_compare_gives_the_exact_answer(dask_client, many_pa
         assert result["error"].startswith("Dask workers died running")
     else:
         assert result["lines"] == expected
+
+
+def exit_on_zero(x):
+    """Kills the worker process that runs item 0 (as a task that takes its worker down would)."""
+    if x == 0:
+        os._exit(1)
+    return x
+
+
+def test_an_item_whose_workers_kept_dying_goes_to_lost(dask_client):
+    def allow(dask_scheduler, n):
+        old, dask_scheduler.allowed_failures = dask_scheduler.allowed_failures, n
+        return old
+
+    old = dask_client.run_on_scheduler(allow, n=0)  # give up at the first death, not the fourth
+    try:
+        got = dict(DaskExecutor(both_workers(dask_client)).map_unordered(
+            exit_on_zero, range(4), lost=lambda item, message: message))
+    finally:
+        dask_client.run_on_scheduler(allow, n=old)
+    assert sorted(got) == [0, 1, 2, 3]  # each item once
+    assert got[0].startswith("Dask workers died running")
+    for k in (1, 2, 3):  # its own value, or lost too if it waited on the dying worker; never another value
+        assert got[k] == k or got[k].startswith("Dask workers died running"), got[k]
