@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from streamdrift.categories import Categories, canonical_type
+from streamdrift.categories import Categories, arrow_numbers, arrow_strings, canonical_type
 from streamdrift.convert import CATEGORICAL, NUMERIC, column_values, values_array
 from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
@@ -256,8 +256,7 @@ class Profile:
             _SCHEMA_KEY: base64.b64encode(self.schema.serialize().to_pybytes()),
         }
         table = pa.table(
-            [pa.array(names, pa.string()), pa.array(missing, pa.int64()), values, counts, pa.array(kinds, pa.string()),
-             _string_lists(labels)],
+            [arrow_strings(names), arrow_numbers(missing), values, counts, arrow_strings(kinds), _string_lists(labels)],
             schema=_TABLE_SCHEMA.with_metadata(meta),
         )
         path = Path(path)
@@ -323,9 +322,10 @@ def _string_lists(arrays: list) -> pa.LargeListArray:
     flat = [a for a in arrays if a is not None]
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum([0 if a is None else len(a) for a in arrays], out=offsets[1:])
-    mask = pa.array([a is None for a in arrays])
-    values = pa.concat_arrays(flat) if flat else pa.array([], pa.large_string())
-    return pa.LargeListArray.from_arrays(pa.array(offsets), values, mask=mask)
+    valid = pa.py_buffer(np.packbits([a is not None for a in arrays], bitorder="little"))
+    values = pa.concat_arrays(flat) if flat else pa.nulls(0, pa.large_string())
+    return pa.Array.from_buffers(pa.large_list(pa.large_string()), len(arrays), [valid, pa.py_buffer(offsets)],
+                                 children=[values])  # (from_arrays with a mask imports pyarrow.compute)
 
 
 def _as_type(values: pa.Array, arrow_type: pa.DataType) -> pa.Array:
@@ -347,7 +347,7 @@ def _large_list(arrays: list[np.ndarray], value_type: pa.DataType) -> pa.LargeLi
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum([a.size for a in arrays], out=offsets[1:])
     flat = np.concatenate(arrays) if arrays else np.empty(0)
-    return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat, value_type))
+    return pa.LargeListArray.from_arrays(arrow_numbers(offsets), arrow_numbers(flat, value_type.to_pandas_dtype()))
 
 
 def _unpack(arr, names) -> list[np.ndarray]:
