@@ -129,3 +129,4 @@ def main(sock_fd: int, harness) -> None:
         pass
     p.send_frame(sock, {"event": p.READY, "pid": os.getpid()})
     Server(sock, harness).serve()
+    os._exit(0)  # the grader has gone: no interpreter shutdown (it took ~0.5 s with pandas loaded)

@@ -295,3 +295,33 @@ def test_without_bubblewrap_untrusted_code_is_refused(monkeypatch):
         assert _run_code("print(1)", isolation="none").stdout == "1\n"
     finally:
         bwrap.unavailable.cache_clear()
+
+
+def test_a_fork_server_starts_without_a_probe(monkeypatch):
+    """The fork server's own ``ready`` shows that the minimal root works: no sandboxed
+    interpreter is started first just to ask (it doubled the cold start)."""
+    from grader.sandbox import ForkPool, bwrap
+
+    def no_probe():
+        raise AssertionError("the fork server ran the bubblewrap probe")
+
+    monkeypatch.setattr(bwrap, "unavailable", no_probe)
+    with ForkPool(1) as pool:
+        r = _run_code("print(1)", isolation="fork", pool=pool)
+    assert (r.stdout, r.isolation["bwrap"]) == ("1\n", True)
+
+
+def test_a_fork_server_that_cannot_build_the_root_says_why(monkeypatch):
+    """When the server does not start, the probe explains it in one line (SandboxError, as
+    for spawn), never a bare worker error."""
+    from grader.sandbox import ForkPool, SandboxError, bwrap
+
+    broken = ("--ro-bind", "/nonexistent-streamdrift-path", "/x", *bwrap._root_args())
+    monkeypatch.setattr(bwrap, "_root_args", lambda: broken)
+    bwrap.unavailable.cache_clear()
+    try:
+        with ForkPool(1) as pool, pytest.raises(SandboxError, match="bubblewrap cannot build the sandbox") as info:
+            _run_code("print(1)", isolation="fork", pool=pool)
+        assert "\n" not in str(info.value)
+    finally:
+        bwrap.unavailable.cache_clear()
