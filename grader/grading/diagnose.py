@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 from streamdrift.defaults import EPS
@@ -131,11 +132,13 @@ def _column_inputs(case: Case, column: str, missing: str, rows) -> tuple[np.ndar
 
 
 class _Variants:
-    """Values of variants on one case, with the bin counts shared between variants cached."""
+    """Values of variants on one case, cached: the bin counts shared between variants, and each
+    variant's value (they depend on the case only, never on a submission)."""
 
     def __init__(self, case: Case):
         self.case = case
         self.counts: dict = {}
+        self.values: dict = {}
         self._rows = None
 
     def rows(self):
@@ -148,6 +151,12 @@ class _Variants:
         return self._rows
 
     def value(self, column: str, variant: dict) -> float:
+        full = (column, *(variant[axis] for axis in CORRECT))
+        if full not in self.values:
+            self.values[full] = self._value(column, variant)
+        return self.values[full]
+
+    def _value(self, column: str, variant: dict) -> float:
         key = (column, variant["missing"], variant["range"], variant["bins"], variant["closed"])
         if key not in self.counts:
             rows = self.rows() if variant["missing"] == "rows_dropped" else None
@@ -162,9 +171,30 @@ class _Variants:
         return _kl(c_p, c_q, variant["smoothing"], variant["log"])
 
 
+CACHED_CASES = 8 * 16
+"""Cases whose variants are kept (a few seeds' worth): grading many submissions on the same
+cases computes each variant once, not once per submission."""
+_cache: dict[int, tuple[Case, _Variants]] = {}
+_cache_lock = threading.Lock()
+
+
+def variants_of(case: Case) -> _Variants:
+    """The (cached) variants of ``case``. Thread-safe: two threads may compute a value twice,
+    never a different one."""
+    with _cache_lock:
+        hit = _cache.get(id(case))
+        if hit is not None and hit[0] is case:
+            return hit[1]
+        if len(_cache) >= CACHED_CASES:
+            del _cache[next(iter(_cache))]
+        variants = _Variants(case)
+        _cache[id(case)] = (case, variants)  # the case is kept, so its id is not reused meanwhile
+        return variants
+
+
 def variant_kls(case: Case, variant: dict) -> dict[str, float]:
     """``{column: value}`` of one variant (a dict of axis -> choice) on a case."""
-    v = _Variants(case)
+    v = variants_of(case)
     return {c: v.value(c, variant) for c in case.columns}
 
 
@@ -202,7 +232,7 @@ def diagnose(case: Case, got: dict[str, float], expected: dict[str, float], tole
     if not columns:
         return [], []
     probe = max(columns, key=lambda c: _distance(got[c], expected[c]))
-    variants = _Variants(case)
+    variants = variants_of(case)
     found = [] if found is None else found
     for change in itertools.chain(list(found), _variants(1), _variants(2)):
         variant = {**CORRECT, **change}
