@@ -31,6 +31,12 @@ class Server:
         self.protocol = harness.protocol
         self.frames = {}  # data key -> DataFrames built once, shared copy-on-write by the children
         self.snapshot = harness.judge.bind()[0]
+        self.pid_ns = None  # this server's own PID namespace, to fork each job into a new one
+        if os.geteuid() == 0:
+            try:
+                self.pid_ns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                pass
 
     def serve(self) -> None:
         p = self.protocol
@@ -56,9 +62,10 @@ class Server:
     def run(self, job: dict, fds: list) -> bool:
         p = self.protocol
         frames = self.frames.get(job.get("data_key")) if job.get("mode") == "grade" else None
-        pid = os.fork()
+        own_ns = self.pid_ns if job.get("namespaces", True) else None
+        pid, pid1 = self.harness.confine.fork_pid1(own_ns)
         if pid == 0:
-            self._child(job, fds, frames)
+            self._child(job, fds, frames, pid1)
         for fd in fds:
             os.close(fd)
         p.send_frame(self.sock, {"event": p.STARTED, "pid": pid})
@@ -91,10 +98,12 @@ class Server:
             os.close(pidfd)
         return status, timed_out, alive
 
-    def _child(self, job: dict, fds: list, frames) -> None:
+    def _child(self, job: dict, fds: list, frames, pid1: bool) -> None:
         try:
             os.setsid()
             self.sock.close()
+            if self.pid_ns is not None:
+                os.close(self.pid_ns)
             out_w, err_w, res_w = fds
             devnull = os.open(os.devnull, os.O_RDONLY)
             os.dup2(devnull, 0)
@@ -107,7 +116,7 @@ class Server:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.environ.clear()
             os.environ.update(job.get("env") or {})
-            self.harness.run_job(job, res_w, frames)
+            self.harness.run_job(job, res_w, frames, pid1=pid1)
         finally:
             os._exit(70)
 

@@ -4,6 +4,7 @@ import os
 import signal
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -170,6 +171,67 @@ def test_many_threads_at_once(run_code):
 def test_numpy_and_pandas_are_importable(run_code):
     r = run_code("import numpy, pandas, sys; print('pandas' in sys.modules)")
     assert (r.stdout, r.error) == ("True\n", None)
+
+
+@root_only
+def test_each_job_is_pid_1_of_a_pid_namespace_of_its_own(run_code):
+    """The job is PID 1 of a fresh PID namespace, alone in it, on every backend; the fork
+    server forks it there directly (one fork per job) and gets a new namespace each time."""
+    code = ("import os\n"
+            "print(os.getpid(), os.getppid(), [p for p in os.listdir('/proc') if p.isdigit()],"
+            " os.readlink('/proc/self/ns/pid'))\n")
+    first, second = run_code(code), run_code(code)
+    for r in (first, second):
+        assert r.stdout.split()[:3] == ["1", "0", "['1']"], r.stdout + r.stderr
+        assert "pid" in r.isolation["namespaces"]
+    assert first.stdout.split()[3] != second.stdout.split()[3]
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """``{pid: uid}`` of every process below ``pid``."""
+    parents, uids = {}, {}
+    for entry in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        parents[int(entry)] = int(fields["PPid"])
+        uids[int(entry)] = int(fields["Uid"].split()[0])
+    found, todo = {}, [pid]
+    while todo:
+        parent = todo.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in found:
+                found[child] = uids[child]
+                todo.append(child)
+    return found
+
+
+@root_only
+def test_the_fork_server_forks_once_per_job():
+    """A job adds one process under the fork server, not two (no outer process waiting for
+    it): the job is forked straight into its new PID namespace."""
+    from grader.sandbox import ForkPool
+    from grader.sandbox.confine import UID_BASE
+
+    with ForkPool(1) as pool:
+        assert _run_code("print(1)", isolation="fork", pool=pool).stdout == "1\n"
+        (worker,) = pool._workers
+        idle = _descendants(worker.proc.pid)
+        thread = threading.Thread(target=_run_code, args=("import time; time.sleep(60)",),
+                                  kwargs={"isolation": "fork", "pool": pool, "timeout_s": 20})
+        thread.start()
+        try:
+            deadline = time.monotonic() + 30
+            while not any(uid >= UID_BASE for uid in _descendants(worker.proc.pid).values()):
+                assert time.monotonic() < deadline, "the job never dropped its privileges"
+                time.sleep(0.01)
+            running = _descendants(worker.proc.pid)  # confined: its uid is the last step
+            assert len(running) == len(idle) + 1, (idle, running)
+        finally:
+            os.killpg(worker.proc.pid, signal.SIGKILL)
+            thread.join()
 
 
 def _cmdlines():
