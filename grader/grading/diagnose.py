@@ -31,38 +31,25 @@ ALTERNATIVES = {
     "missing": ["rows_dropped", "filled_with_zero"],
     "closed": ["right"],
 }
-CODE_OF = {
-    ("direction", "reversed"): "reversed_direction",
-    ("smoothing", "probabilities"): "epsilon_on_probabilities",
-    ("smoothing", "probabilities_renormalised"): "epsilon_on_probabilities",
-    ("smoothing", "none_raw"): "no_smoothing",
-    ("smoothing", "none_drop_empty"): "no_smoothing",
-    ("smoothing", "none_scipy"): "no_smoothing",
-    ("range", "per_sample"): "per_sample_range",
-    ("range", "reference_only"): "reference_range_only",
-    ("log", "2"): "wrong_log_base",
-    ("log", "10"): "wrong_log_base",
-    ("bins", 10): "wrong_bin_count",
-    ("bins", 19): "wrong_bin_count",
-    ("bins", 21): "wrong_bin_count",
-    ("missing", "rows_dropped"): "nan_not_dropped",
-    ("missing", "filled_with_zero"): "nan_not_dropped",
-    ("closed", "right"): "right_closed_bins",
-}
-DETAIL_OF = {
-    ("smoothing", "probabilities"): "adds epsilon to the probabilities, not to the counts",
-    ("smoothing", "probabilities_renormalised"): "adds epsilon to the probabilities and renormalises",
-    ("smoothing", "none_raw"): "no epsilon: empty bins give inf or nan",
-    ("smoothing", "none_drop_empty"): "no epsilon: bins empty on either side are dropped",
-    ("smoothing", "none_scipy"): "no epsilon: bins empty in old are dropped, empty in new give inf",
-    ("log", "2"): "uses log2",
-    ("log", "10"): "uses log10",
-    ("bins", 10): "uses 10 bins",
-    ("bins", 19): "uses 19 bins (linspace(lo, hi, 20) edges)",
-    ("bins", 21): "uses 21 bins (linspace(lo, hi, 22) edges)",
-    ("missing", "rows_dropped"): "drops whole rows with a NaN in any column (DataFrame.dropna())",
-    ("missing", "filled_with_zero"): "fills missing values with 0",
-    ("closed", "right"): "bins are (a, b] (pd.cut): a value on an inner edge is counted in the lower bin",
+MISTAKES = {  # (axis, choice): (reason code, what the submission does, or None when the code says it)
+    ("direction", "reversed"): ("reversed_direction", None),
+    ("smoothing", "probabilities"): ("epsilon_on_probabilities", "adds epsilon to the probabilities, not to the counts"),
+    ("smoothing", "probabilities_renormalised"): ("epsilon_on_probabilities",
+                                                  "adds epsilon to the probabilities and renormalises"),
+    ("smoothing", "none_raw"): ("no_smoothing", "no epsilon: empty bins give inf or nan"),
+    ("smoothing", "none_drop_empty"): ("no_smoothing", "no epsilon: bins empty on either side are dropped"),
+    ("smoothing", "none_scipy"): ("no_smoothing", "no epsilon: bins empty in old are dropped, empty in new give inf"),
+    ("range", "per_sample"): ("per_sample_range", None),
+    ("range", "reference_only"): ("reference_range_only", None),
+    ("log", "2"): ("wrong_log_base", "uses log2"),
+    ("log", "10"): ("wrong_log_base", "uses log10"),
+    ("bins", 10): ("wrong_bin_count", "uses 10 bins"),
+    ("bins", 19): ("wrong_bin_count", "uses 19 bins (linspace(lo, hi, 20) edges)"),
+    ("bins", 21): ("wrong_bin_count", "uses 21 bins (linspace(lo, hi, 22) edges)"),
+    ("missing", "rows_dropped"): ("nan_not_dropped", "drops whole rows with a NaN in any column (DataFrame.dropna())"),
+    ("missing", "filled_with_zero"): ("nan_not_dropped", "fills missing values with 0"),
+    ("closed", "right"): ("right_closed_bins",
+                          "bins are (a, b] (pd.cut): a value on an inner edge is counted in the lower bin"),
 }
 
 
@@ -250,10 +237,9 @@ def diagnose(case: Case, got: dict[str, float], expected: dict[str, float], tole
             found.append(change)
         codes, details = [], []
         for axis, value in change.items():
-            code = CODE_OF[(axis, value)]
+            code, detail = MISTAKES[(axis, value)]
             if code not in codes:
                 codes.append(code)
-            detail = DETAIL_OF.get((axis, value))
             if detail:
                 details.append(f"{code}: {detail}")
         return codes, details
