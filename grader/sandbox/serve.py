@@ -20,6 +20,7 @@ import select
 import signal
 import socket
 import time
+import warnings
 
 CACHED_DATA = 4
 
@@ -121,6 +122,30 @@ class Server:
             os._exit(70)
 
 
+def warm_up() -> None:
+    """Pay once, here, the first-call costs (lazy imports, caches) of what submissions commonly
+    do with numpy and pandas, so that each forked job does not pay them again."""
+    import numpy as np
+    import pandas as pd
+
+    x = np.linspace(0.0, 9.0, 40)
+    old = pd.DataFrame({"a": x, "b": (x * 3).astype(np.int64), "c": x.astype(np.float32)})
+    new = old.iloc[::-1].reset_index(drop=True)
+    for col in old.columns:
+        a = old[col].replace([np.inf, -np.inf], np.nan).dropna().astype("float64")
+        b = new[col].to_numpy(dtype=float)
+        b = b[np.isfinite(b)]
+        edges = np.linspace(min(a.min(), b.min()), max(a.max(), b.max()), 21)
+        p = np.histogram(a, bins=edges)[0] + 1e-10
+        q = np.histogram(b, edges)[0] + 1e-10
+        p, q = p / np.sum(p), q / q.sum()
+        kl = float(np.sum(p * np.log(p / q)))
+        pd.cut(pd.concat([a, pd.Series(b)]), bins=20, include_lowest=True).value_counts(sort=False).to_numpy()
+        pd.Series(p).div(pd.Series(q)).pipe(np.log).mul(p).sum()
+        old[col].isna().any(), new[col].notna().sum(), old[col].dropna().tolist(), f"{kl:.4f} {kl!r}"
+    old.dropna(), old.isnull().sum(), np.nan_to_num(x), np.digitize(x, edges), np.bincount(x.astype(int))
+
+
 def main(sock_fd: int, harness) -> None:
     sock = socket.socket(fileno=sock_fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when the server ends
@@ -131,6 +156,12 @@ def main(sock_fd: int, harness) -> None:
     except BaseException as exc:
         p.send_frame(sock, {"event": p.ERROR, "message": f"worker preload failed: {type(exc).__name__}: {exc}"})
         return
+    try:
+        with warnings.catch_warnings(record=True):  # "always": no warning is marked as already shown
+            warnings.simplefilter("always")
+            warm_up()
+    except Exception:  # noqa: BLE001 - only an optimisation: a numpy or pandas that differs is still served
+        pass
     try:  # when memory runs out in the run's cgroup, the kernel kills the job, never the server
         with open("/proc/self/oom_score_adj", "w") as fh:
             fh.write("-1000")

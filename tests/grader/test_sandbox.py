@@ -387,3 +387,17 @@ def test_a_fork_server_that_cannot_build_the_root_says_why(monkeypatch):
         assert "\n" not in str(info.value)
     finally:
         bwrap.unavailable.cache_clear()
+
+
+def test_the_fork_server_warm_up_runs_and_hides_no_later_warning():
+    """The server runs common numpy/pandas paths once before forking jobs (their first-call
+    cost is paid once); it must work with the installed versions and raise no deprecation
+    warning (the server runs it under "always" too, so no warning is marked as shown)."""
+    import warnings
+
+    from grader.sandbox import serve
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        serve.warm_up()
+    assert [w for w in seen if issubclass(w.category, (DeprecationWarning, FutureWarning))] == []
