@@ -32,6 +32,7 @@ class Server:
         self.protocol = harness.protocol
         self.frames = {}  # data key -> DataFrames built once, shared copy-on-write by the children
         self.snapshot = harness.judge.bind()[0]
+        self.warming = warm_up()  # None once it has run to its end
         self.pid_ns = None  # this server's own PID namespace, to fork each job into a new one
         if os.geteuid() == 0:
             try:
@@ -39,9 +40,24 @@ class Server:
             except OSError:
                 pass
 
+    def _warm_up_when_idle(self) -> None:
+        """The next steps of ``warm_up``, while no frame waits: never before a job that is there."""
+        if self.warming is None:
+            return
+        try:
+            with warnings.catch_warnings(record=True):  # "always": no warning is marked as already shown
+                warnings.simplefilter("always")
+                while not select.select([self.sock], [], [], 0)[0]:
+                    next(self.warming)
+        except StopIteration:
+            self.warming = None
+        except Exception:  # noqa: BLE001 - only an optimisation: a numpy or pandas that differs is still served
+            self.warming = None
+
     def serve(self) -> None:
         p = self.protocol
         while True:
+            self._warm_up_when_idle()
             try:
                 msg, fds = p.recv_frame(self.sock, maxfds=3)
                 if msg.get("event") == p.DATA:
@@ -122,15 +138,20 @@ class Server:
             os._exit(70)
 
 
-def warm_up() -> None:
-    """Pay once, here, the first-call costs (lazy imports, caches) of what submissions commonly
-    do with numpy and pandas, so that each forked job does not pay them again."""
+def warm_up():
+    """Pay once, in the server, the first-call costs (lazy imports, caches) of what submissions
+    commonly do with numpy and pandas, so that each forked job does not pay them again.
+
+    A generator: each step takes a few milliseconds, so that the server can stop between two
+    steps when a frame arrives (and resume later), and no job waits for it.
+    """
     import numpy as np
     import pandas as pd
 
     x = np.linspace(0.0, 9.0, 40)
     old = pd.DataFrame({"a": x, "b": (x * 3).astype(np.int64), "c": x.astype(np.float32)})
     new = old.iloc[::-1].reset_index(drop=True)
+    yield
     for col in old.columns:
         a = old[col].replace([np.inf, -np.inf], np.nan).dropna().astype("float64")
         b = new[col].to_numpy(dtype=float)
@@ -140,11 +161,13 @@ def warm_up() -> None:
         q = np.histogram(b, edges)[0] + 1e-10
         p, q = p / np.sum(p), q / q.sum()
         kl = float(np.sum(p * np.log(p / q)))
+        yield
         pd.cut(pd.concat([a, pd.Series(b)]), bins=20, include_lowest=True).value_counts(sort=False).to_numpy()
+        yield
         pd.Series(p).div(pd.Series(q)).pipe(np.log).mul(p).sum()
         old[col].isna().any(), new[col].notna().sum(), old[col].dropna().tolist(), f"{kl:.4f} {kl!r}"
+        yield
     old.dropna(), old.isnull().sum(), np.nan_to_num(x), np.digitize(x, edges), np.bincount(x.astype(int))
-
 
 def main(sock_fd: int, harness) -> None:
     sock = socket.socket(fileno=sock_fd)
@@ -156,12 +179,6 @@ def main(sock_fd: int, harness) -> None:
     except BaseException as exc:
         p.send_frame(sock, {"event": p.ERROR, "message": f"worker preload failed: {type(exc).__name__}: {exc}"})
         return
-    try:
-        with warnings.catch_warnings(record=True):  # "always": no warning is marked as already shown
-            warnings.simplefilter("always")
-            warm_up()
-    except Exception:  # noqa: BLE001 - only an optimisation: a numpy or pandas that differs is still served
-        pass
     try:  # when memory runs out in the run's cgroup, the kernel kills the job, never the server
         with open("/proc/self/oom_score_adj", "w") as fh:
             fh.write("-1000")
