@@ -58,29 +58,29 @@ def _range_keys(bits, exp, mag, shift, key_max, key_min):
 
 
 @njit(nogil=True, cache=True)
-def range_float64(values):
-    """``(lo, hi, valid, missing)`` of a contiguous float64 array; lo/hi are +inf/-inf when none is finite."""
-    lo, hi, valid = _range_keys(values.view(np.int64), _EXP64, _MAG64, np.int64(63), _I64MAX, _I64MIN)
+def _range_floats(values, bits, exp, mag, shift, key_max, key_min):
+    """``(lo, hi, valid, missing)`` of contiguous floats ``values`` whose bits, as signed integers
+    of their width, are ``bits``; lo/hi are float64, +inf/-inf when none is finite."""
+    lo, hi, valid = _range_keys(bits, exp, mag, shift, key_max, key_min)
     if valid == 0:
         return np.inf, -np.inf, 0, values.size
-    keys = np.empty(2, np.int64)
-    keys[0] = lo ^ ((lo >> 63) & _MAG64)
-    keys[1] = hi ^ ((hi >> 63) & _MAG64)
-    floats = keys.view(np.float64)
-    return floats[0], floats[1], valid, values.size - valid
+    keys = np.empty(2, bits.dtype)
+    keys[0] = lo ^ ((lo >> shift) & mag)
+    keys[1] = hi ^ ((hi >> shift) & mag)
+    floats = keys.view(values.dtype)
+    return np.float64(floats[0]), np.float64(floats[1]), valid, values.size - valid
+
+
+@njit(nogil=True, cache=True)
+def range_float64(values):
+    """``(lo, hi, valid, missing)`` of a contiguous float64 array; lo/hi are +inf/-inf when none is finite."""
+    return _range_floats(values, values.view(np.int64), _EXP64, _MAG64, np.int64(63), _I64MAX, _I64MIN)
 
 
 @njit(nogil=True, cache=True)
 def range_float32(values):
     """As ``range_float64`` for a contiguous float32 array (lo/hi returned as float64)."""
-    lo, hi, valid = _range_keys(values.view(np.int32), _EXP32, _MAG32, np.int32(31), _I32MAX, _I32MIN)
-    if valid == 0:
-        return np.inf, -np.inf, 0, values.size
-    keys = np.empty(2, np.int32)
-    keys[0] = lo ^ ((lo >> 31) & _MAG32)
-    keys[1] = hi ^ ((hi >> 31) & _MAG32)
-    floats = keys.view(np.float32)
-    return np.float64(floats[0]), np.float64(floats[1]), valid, values.size - valid
+    return _range_floats(values, values.view(np.int32), _EXP32, _MAG32, np.int32(31), _I32MAX, _I32MIN)
 
 
 @njit(nogil=True, cache=True)

@@ -35,7 +35,7 @@ _FMAX = np.finfo(np.float64).max
 _TINY = np.finfo(np.float64).tiny
 
 
-@njit(nogil=True, cache=True)
+@njit(cache=True)  # a few edges: releasing the GIL would cost more than the call
 def linear_plan(edges):
     """``(step, inv)`` when ``edges`` are linspace's and the arithmetic fill is exact for them, else (0, 0)."""
     bins = edges.size - 1

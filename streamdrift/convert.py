@@ -39,25 +39,18 @@ def holds_numbers(arrow_type: pa.DataType) -> bool:
 
 NUMERIC, CATEGORICAL = "numeric", "categorical"
 
+_CATEGORICAL_TYPES = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view, pa.types.is_dictionary)
+_TEMPORAL_TYPES = (pa.types.is_timestamp, pa.types.is_date, pa.types.is_time, pa.types.is_duration)
+
 
 def is_categorical(arrow_type: pa.DataType) -> bool:
     """Categorical by default (SPEC 2b): string, large_string, string_view and dictionary columns."""
-    return (
-        pa.types.is_string(arrow_type)
-        or pa.types.is_large_string(arrow_type)
-        or pa.types.is_string_view(arrow_type)
-        or pa.types.is_dictionary(arrow_type)
-    )
+    return any(is_kind(arrow_type) for is_kind in _CATEGORICAL_TYPES)
 
 
 def is_temporal(arrow_type: pa.DataType) -> bool:
     """Timestamps, dates, times and durations: binned on their integer values when named as features."""
-    return (
-        pa.types.is_timestamp(arrow_type)
-        or pa.types.is_date(arrow_type)
-        or pa.types.is_time(arrow_type)
-        or pa.types.is_duration(arrow_type)
-    )
+    return any(is_kind(arrow_type) for is_kind in _TEMPORAL_TYPES)
 
 
 def default_kind(arrow_type: pa.DataType) -> str | None:

@@ -29,7 +29,8 @@ def cat_command(files, columns, batch_size):
 
     import pyarrow as pa
 
-    from streamdrift.io import FileSource, data_files, file_format, read_file
+    from streamdrift.files import data_files, file_format, read_file
+    from streamdrift.io import FileSource
     from streamdrift.stream_types import keeping_types
 
     if sys.stdout.isatty():

@@ -2,7 +2,7 @@
 
 A file is complete when its size and modification time did not change since the previous
 poll and its format's trailer is there (the Parquet footer, the Arrow file magic, the Arrow
-stream's end marker). Which files count is ``io.listing``'s rule, as for any directory.
+stream's end marker). Which files count is ``files.listing``'s rule, as for any directory.
 """
 
 import os
@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streamdrift.errors import DriftError
-from streamdrift.io import IPC_FILE, IPC_STREAM, PARQUET, listing, sniff
+from streamdrift.files import IPC_FILE, IPC_STREAM, PARQUET, listing, sniff
 
 
 class Follower:

@@ -15,7 +15,8 @@ from streamdrift.comparison import Counter, count_on_combined_range
 from streamdrift.convert import holds_numbers
 from streamdrift.defaults import BATCH_SIZE, BINS
 from streamdrift.errors import DriftError
-from streamdrift.io import FileSource, Source, check_columns, open_source
+from streamdrift.files import check_columns
+from streamdrift.io import FileSource, Source, open_source
 from streamdrift.profile import Profile, is_profile
 from streamdrift.state import Histogram, Range
 

@@ -23,7 +23,8 @@ import pyarrow as pa
 
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
-from streamdrift.io import IPC_STREAM, FileSource, check_columns, cut_stream, data_files, sniff
+from streamdrift.files import IPC_STREAM, check_columns, cut_stream, data_files, sniff
+from streamdrift.io import FileSource
 from streamdrift.stream_types import keeping_types
 from streamdrift.spool import spool_stdin
 from streamdrift.watch.follow import Follower

@@ -14,7 +14,8 @@ import streamdrift
 from streamdrift import DriftError, compare, detect_drift
 from streamdrift.demo import example_tables
 from streamdrift.defaults import EPS
-from streamdrift.io import FileSource, parquet_statistics_range
+from streamdrift.files import parquet_statistics_range
+from streamdrift.io import FileSource
 from streamdrift.report import Report
 
 

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 import streamdrift
-from streamdrift.io import _pandas_table
+from streamdrift.tables import pandas_table
 
 
 def frame(n=5000, seed=3):
@@ -29,7 +29,7 @@ def address(column) -> int:
 
 def test_numpy_backed_numeric_columns_are_wrapped_not_copied():
     df = frame()
-    table = _pandas_table(df)
+    table = pandas_table(df)
     for name in df.columns:
         assert address(table.column(name)) == df[name].to_numpy().ctypes.data, name
         assert table.column(name).null_count == 0  # NaN stays NaN: no null mask computed
@@ -38,11 +38,11 @@ def test_numpy_backed_numeric_columns_are_wrapped_not_copied():
 def test_arrow_backed_and_unmasked_nullable_columns_are_not_copied():
     df = frame()
     arrow = pa.Table.from_pandas(df).to_pandas(types_mapper=pd.ArrowDtype)
-    table = _pandas_table(arrow)
+    table = pandas_table(arrow)
     for name in df.columns:
         assert address(table.column(name)) == address(arrow[name].array._pa_array), name
     nullable = df[["i64", "u8"]].astype({"i64": "Int64", "u8": "UInt8"})
-    table = _pandas_table(nullable)
+    table = pandas_table(nullable)
     for name in nullable.columns:
         assert address(table.column(name)) == nullable[name].array._data.ctypes.data, name
 

@@ -2,7 +2,6 @@
 
 import json
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -11,23 +10,11 @@ import pytest
 import streamdrift
 from streamdrift.html.records import with_counts
 from streamdrift.html.watching import SLOWDOWN, WatchReport
+from streamdrift.watch.windows import Window
 from tests.streamdrift.html.conftest import TABLE, assert_clean, shown
 from tests.streamdrift.html.conftest import streamdrift as cli
 
 WINDOWS = 12
-
-
-@dataclass
-class Window:  # the fields of a watch window that the report reads
-    index: int
-    start_row: int
-    end_row: int
-    partial: bool
-    features: list
-
-    def records(self) -> list[dict]:  # as streamdrift.watch's Window
-        extra = dict(window=self.index, start_row=self.start_row, end_row=self.end_row, partial=self.partial)
-        return [{**f.to_dict(), **extra} for f in self.features]
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,196 @@
+"""Data files: their format by magic bytes, directory listings, and reading one file's batches.
+
+Parquet is read page by page (memory bounded by pages, not row groups); Arrow IPC files are
+memory-mapped; an Arrow IPC stream file without its end-of-stream marker is an error. A
+Parquet footer's column statistics give a column's exact range when they can be trusted.
+Read errors become a ``DriftError`` naming the file.
+"""
+
+import math
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from streamdrift.convert import is_numeric
+from streamdrift.errors import DriftError
+
+PARQUET_BUFFER = 1 << 20
+
+PARQUET, IPC_FILE, IPC_STREAM = "parquet", "arrow-file", "arrow-stream"
+
+
+def sniff(head: bytes) -> str | None:
+    """The format of data that starts with ``head``: Parquet, Arrow IPC file or stream, or None."""
+    if head[:4] == b"PAR1":
+        return PARQUET
+    if head[:6] == b"ARROW1":
+        return IPC_FILE
+    if head[:4] == b"\xff\xff\xff\xff":
+        return IPC_STREAM
+    return None
+
+
+def data_files(path: Path) -> list[Path]:
+    """A file itself, or a directory's data files (``listing``); a DriftError when there are none."""
+    if path.is_dir():
+        files = listing(path)
+        if not files:
+            raise DriftError(f"directory '{path}' has no data files; point at Parquet files or a folder of them")
+        return files
+    if not path.exists():
+        raise DriftError(f"cannot read '{path}': no such file or directory")
+    return [path]
+
+
+def listing(folder: Path) -> list[Path]:
+    """A directory's data files, recursively, in name order.
+
+    Hidden files and names starting with ``_`` (``_SUCCESS``, ``_metadata``, ``.crc``, a
+    writer's temporary name) are skipped, at any depth below ``folder``.
+    """
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith((".", "_")) for part in p.relative_to(folder).parts)
+    )
+
+
+def file_format(path: Path) -> str:
+    """The format of the file at ``path`` by its magic bytes; a DriftError when unknown."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except IsADirectoryError:
+        raise DriftError(f"cannot read '{path}': is a directory") from None
+    except OSError as exc:
+        raise DriftError(f"cannot read '{path}': {exc.strerror or exc}") from None
+    fmt = sniff(head)
+    if fmt is None:
+        what = "is empty" if not head else f"starts with {head[:4]!r}"
+        raise DriftError(
+            f"'{path}' is not a Parquet or Arrow IPC file (it {what}); pass Parquet files, "
+            "a directory of them, or an Arrow IPC stream"
+        )
+    return fmt
+
+
+def open_parquet(path: Path, footer: pq.FileMetaData | None = None, dictionary=None) -> pq.ParquetFile:
+    """A Parquet file read page by page: memory bounded by pages, not row groups or the file.
+
+    pyarrow's default (``pre_buffer=True``) fetches every row group requested up front,
+    which for ``iter_batches`` over a whole file is the whole file. ``dictionary``: columns
+    read as Arrow dictionaries (indices into the page dictionary, strings decoded once).
+    """
+    return pq.ParquetFile(path, metadata=footer, pre_buffer=False, buffer_size=PARQUET_BUFFER,
+                          read_dictionary=dictionary or None)
+
+
+def open_ipc(path: Path, fmt: str):
+    source = pa.memory_map(str(path))
+    return pa.ipc.open_file(source) if fmt == IPC_FILE else pa.ipc.open_stream(source)
+
+
+def read_file(path: Path, fmt: str, columns: list[str], batch_size: int, footer: pq.FileMetaData | None = None,
+              dictionary=None, row_groups: list[int] | None = None):
+    """Batches of one file, with read errors turned into a DriftError naming the file.
+
+    ``footer``: a Parquet file's metadata when already read, so it is not parsed again;
+    ``dictionary``: Parquet columns to read as dictionaries (``open_parquet``);
+    ``row_groups``: only these row groups of a Parquet file (a partition of it).
+    """
+    try:
+        if fmt == PARQUET:
+            with open_parquet(path, footer, dictionary) as pf:
+                yield from pf.iter_batches(batch_size=batch_size, columns=columns, row_groups=row_groups)
+        elif fmt == IPC_FILE:
+            with open_ipc(path, fmt) as reader:
+                for i in range(reader.num_record_batches):
+                    yield reader.get_batch(i).select(columns)
+        else:
+            yield from _stream_to_its_end(path, columns)
+    except (pa.ArrowException, OSError) as exc:
+        raise DriftError(f"cannot read '{path}': {one_line(exc)}") from exc
+
+
+def _stream_to_its_end(path: Path, columns: list[str]):
+    """An Arrow IPC stream file's batches, then a DriftError if it has no end-of-stream marker.
+
+    After the last batch the reader either reads the marker (4 or 8 bytes) or meets the end
+    of the file (reads nothing): a stream that simply stops was cut short.
+    """
+    with pa.memory_map(str(path)) as source:
+        reader = pa.ipc.open_stream(source)
+        rows, end = 0, source.tell()
+        for batch in reader:
+            rows += batch.num_rows
+            end = source.tell()
+            yield batch.select(columns)
+        if source.tell() == end:
+            raise DriftError(cut_stream(f"'{path}'", rows))
+
+
+def cut_stream(where: str, rows: int) -> str:
+    """The error for an Arrow IPC stream without its end-of-stream marker (its writer died between batches)."""
+    return (f"{where} ends without its end-of-stream marker after {rows} rows: the Arrow IPC stream was cut "
+            "short (its writer stopped before closing it)")
+
+
+def check_columns(schema: pa.Schema, columns: list[str], where: str, accept=is_numeric) -> None:
+    """Every column is present in ``schema`` and of a type ``accept`` takes (numeric), or a DriftError naming it."""
+    for name in columns:
+        idx = schema.get_field_index(name)
+        if idx < 0:
+            raise DriftError(f"column '{name}' is missing from {where}; every file must have the compared columns")
+        if not accept(schema.field(idx).type):
+            raise DriftError(
+                f"column '{name}' in {where} has type {schema.field(idx).type}, not a number; "
+                "compare numeric columns only (--columns)"
+            )
+
+
+def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> tuple[float, float] | None:
+    """The exact finite (min, max) of a column from a Parquet footer, or None if it cannot be trusted.
+
+    Trusted only for signed integers, booleans, float32 and float64 (unsigned and decimal
+    orderings have had writer bugs), and only when every non-empty row group carries
+    finite min/max statistics (writers leave NaN out; an inf or NaN bound, a missing
+    statistic, or a row group with values but no min/max means: scan instead).
+    """
+    idx = schema.get_field_index(column)
+    if idx < 0:
+        return None
+    t = schema.field(idx).type
+    if not (pa.types.is_signed_integer(t) or pa.types.is_boolean(t) or t in (pa.float32(), pa.float64())):
+        return None
+    col = _leaf_index(meta, idx, column)
+    if col is None:
+        return None
+    lo, hi = math.inf, -math.inf
+    for g in range(meta.num_row_groups):
+        rg = meta.row_group(g)
+        if rg.num_rows == 0:
+            continue
+        st = rg.column(col).statistics
+        if st is None:
+            return None
+        if st.has_min_max:
+            mn, mx = float(st.min), float(st.max)
+            if not (math.isfinite(mn) and math.isfinite(mx)):
+                return None
+            lo, hi = min(lo, mn), max(hi, mx)
+        elif not (st.has_null_count and st.null_count == rg.num_rows):
+            return None
+    return (lo, hi) if lo <= hi else None
+
+
+def _leaf_index(meta: pq.FileMetaData, field_index: int, column: str) -> int | None:
+    """The Parquet leaf column of a top-level field: the field's own index in a flat schema."""
+    if field_index < meta.num_columns and meta.schema.column(field_index).path == column:
+        return field_index
+    return next((j for j in range(meta.num_columns) if meta.schema.column(j).path == column), None)
+
+
+def one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
