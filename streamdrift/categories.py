@@ -13,11 +13,11 @@ cap, their values are dropped and the state only counts valid and missing values
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from streamdrift.convert import is_categorical, values_array
 from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
+from streamdrift.lazy import compute as pc
 from streamdrift.state import Mergeable
 
 _STRING = pa.large_string()

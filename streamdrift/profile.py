@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from streamdrift.categories import Categories, canonical_type
 from streamdrift.convert import CATEGORICAL, NUMERIC, column_values, values_array
 from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
+from streamdrift.lazy import compute as pc
 from streamdrift.state import Histogram, Range
 
 FORMAT = "streamdrift-profile"
