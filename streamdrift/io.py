@@ -44,6 +44,10 @@ class Source:
         """The exact finite (min, max) of ``column`` from metadata, or None when unknown."""
         return None
 
+    def rows(self) -> int | None:
+        """How many rows a pass reads, when known before reading (from metadata), else None."""
+        return None
+
     def close(self) -> None:
         pass
 
@@ -64,6 +68,9 @@ class TableSource(Source):
 
     def batches(self, columns, batch_size=BATCH_SIZE):
         yield from self.table.select(columns).to_batches()
+
+    def rows(self):
+        return self.table.num_rows
 
 
 class DatasetSource(Source):
@@ -155,6 +162,11 @@ class FileSource(Source):
                                                     fragment_readahead=8), batch_size)
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read {self.name}: {one_line(exc)}") from exc
+
+    def rows(self):
+        if any(f != PARQUET for f in self._formats):
+            return None
+        return sum(self._footers[p].num_rows for p in self.paths)
 
     def statistics_range(self, column):
         lo, hi = math.inf, -math.inf
