@@ -1,4 +1,5 @@
-"""Where the data comes from: every input becomes a ``Source`` of Arrow record batches.
+"""Where the data comes from: every input (files, tables, DataFrames, Arrow streams) becomes a
+``Source`` of Arrow record batches.
 
 A source knows its name (for error messages), its schema, how to iterate its batches
 (again, for a second pass), and, for Parquet, the exact min/max its column statistics
@@ -83,6 +84,39 @@ class DatasetSource(Source):
 
     def batches(self, columns, batch_size=BATCH_SIZE):
         yield from self.dataset.to_batches(columns=columns, batch_size=batch_size)
+
+
+class StreamSource(Source):
+    """An object with the Arrow PyCapsule stream interface (polars DataFrames, DuckDB relations, ...),
+    exported again for every pass; a pass that gives other rows than the first is an error."""
+
+    def __init__(self, obj, name: str):
+        self.obj = obj
+        self.name = name
+        self._rows = None
+        reader = self._reader()
+        self.schema = reader.schema
+        reader.close()
+
+    def _reader(self) -> pa.RecordBatchReader:
+        try:
+            return pa.RecordBatchReader.from_stream(self.obj)
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            raise DriftError(f"{self.name}: cannot read its Arrow stream: {one_line(exc)}") from None
+
+    def batches(self, columns, batch_size=BATCH_SIZE):
+        rows = 0
+        with self._reader() as reader:
+            for batch in reader:
+                rows += batch.num_rows
+                yield batch.select(columns)
+        if self._rows is None:
+            self._rows = rows
+        elif rows != self._rows:
+            raise DriftError(
+                f"{self.name}: its Arrow stream gave {self._rows} rows, then {rows} when read again; "
+                "pass data that can be read twice (a DataFrame, a pyarrow Table)"
+            )
 
 
 class FileSource(Source):
@@ -245,8 +279,6 @@ def open_source(obj, role: str, features: bool = False) -> Source:
     if isinstance(obj, pa.RecordBatchReader):  # one pass only: held in memory for the second
         return TableSource(obj.read_all(), role)
     if hasattr(obj, "__arrow_c_stream__"):
-        from streamdrift.capsule import StreamSource
-
         return StreamSource(obj, role)
     raise DriftError(
         f"{role}: cannot read a {type_name(obj)}; pass Parquet or "
