@@ -1,5 +1,6 @@
 """Reading ahead: an iterable consumed on a daemon thread, ahead of its consumer, in bounded memory."""
 
+import contextvars
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -30,7 +31,9 @@ class Background:
         self._changed = threading.Condition()
         self._stop = stop or threading.Event()
         self._done = object()
-        self._thread = threading.Thread(target=self._run, args=(iter(items),), name="streamdrift-read", daemon=True)
+        context = contextvars.copy_context()  # errors raised there word options as the caller's do (errors.option)
+        self._thread = threading.Thread(target=context.run, args=(self._run, iter(items)), name="streamdrift-read",
+                                        daemon=True)
         self._thread.start()
 
     def _run(self, items):

@@ -103,13 +103,18 @@ def test_stdin_arrow_stream_and_parquet():
 
 @pytest.mark.parametrize(
     "data, message",
-    [(b"", "standard input is empty"), (b"hello, world", "not an Arrow IPC stream or Parquet"),
+    [(b"hello, world", "not an Arrow IPC stream or Parquet"),
      (b"PAR1garbagegarbage", "cannot read standard input")],
 )
 def test_stdin_problems(data, message):
     _, problems = collect(stdin_batches(COLUMNS, 1000, io.BytesIO(data)))
     assert len(problems) == 1 and message in str(problems[0].error)
     assert "/stdin" not in str(problems[0].error)
+
+
+def test_empty_stdin_is_an_error_not_a_problem_to_skip():
+    with pytest.raises(DriftError, match="^standard input is empty; pipe an Arrow IPC stream or Parquet into it$"):
+        collect(stdin_batches(COLUMNS, 1000, io.BytesIO(b"")))
 
 
 def test_stdin_stream_missing_column():
@@ -246,4 +251,5 @@ def test_follower_gives_up_on_a_file_that_never_completes(tmp_path):
     gen = follow_batches(follower)
     item = next(gen)
     assert isinstance(item, Problem) and "still incomplete" in str(item.error)
+    assert "skipped" not in str(item.error)  # the command says "(skipped)" itself, or stops with --strict
     follower.stop.set()
