@@ -9,11 +9,13 @@ hold about as many entries as the state, so merging costs O(distinct) amortised 
 Memory is bounded by ``max_categories``: once a side holds more distinct values than the
 cap, their values are dropped and the state only counts valid and missing values
 (``overflow``); its KL is then undefined with a reason.
+
+``pyarrow.compute`` is imported inside the functions that use it: importing it costs
+0.1-0.3 s, which every command would pay at start-up.
 """
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from streamdrift.convert import is_categorical, values_array
 from streamdrift.defaults import MAX_CATEGORIES
@@ -96,6 +98,7 @@ class Categories(Mergeable):
         return self
 
     def _update_chunk(self, chunk: pa.Array) -> None:
+        import pyarrow.compute as pc
         if len(chunk) == 0:
             return
         if pa.types.is_dictionary(chunk.type) and not self._overflow:
@@ -156,6 +159,7 @@ class Categories(Mergeable):
                 self._flush()
 
     def _canonical(self, values: pa.Array) -> pa.Array:
+        import pyarrow.compute as pc
         t = canonical_type(values.type)
         if self._type is None:
             self._type = t
@@ -164,6 +168,7 @@ class Categories(Mergeable):
         return values if values.type == t else pc.cast(values, t)
 
     def _flush(self) -> None:
+        import pyarrow.compute as pc
         self._flush_dictionary()
         if not self._pending:
             return
@@ -262,6 +267,7 @@ class Categories(Mergeable):
 
 def aligned(reference: Categories, current: Categories) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     """The union of both sides' categories, sorted by value, and each side's int64 counts over it (0 where absent)."""
+    import pyarrow.compute as pc
     types = {s.type for s in (reference, current) if s.type is not None}
     if len(types) > 1:
         raise DriftError(f"cannot compare categories of type {reference.type} with categories of type {current.type}")
@@ -272,6 +278,7 @@ def aligned(reference: Categories, current: Categories) -> tuple[pa.Array, np.nd
 
 
 def _counts_over(union: pa.Array, side: Categories) -> np.ndarray:
+    import pyarrow.compute as pc
     out = np.zeros(len(union), dtype=np.int64)
     if len(side) == 0:
         return out

@@ -99,15 +99,31 @@ def _agree(name, ref, cur, ref_type, cur_type, ref_kind, cur_kind) -> str | None
         cur_kind = ref_kind
     if pa.types.is_null(ref_type) and pa.types.is_null(cur_type):
         return None
-    if ref_kind != cur_kind or (ref_kind == CATEGORICAL and not _same_categories(ref_type, cur_type)):
-        raise DriftError(
-            f"column '{name}' is {ref_type} in {side_name(ref, ref)} but {cur_type} in {side_name(cur, ref)}; "
-            f"both sides must be numbers or both categories (or leave it out with {option('columns')})"
-        )
+    if ref_kind != cur_kind or (ref_kind == CATEGORICAL and not same_categories(ref_type, cur_type)):
+        raise kinds_differ(name, ref_type, side_name(ref, ref), cur_type, side_name(cur, ref))
     return ref_kind
 
 
-def _same_categories(ref_type, cur_type) -> bool:
+def kinds_differ(name, ref_type, ref_where, cur_type, cur_where) -> DriftError:
+    return DriftError(
+        f"column '{name}' is {ref_type} in {ref_where} but {cur_type} in {cur_where}; "
+        f"both sides must be numbers or both categories (or leave it out with {option('columns')})"
+    )
+
+
+def check_kinds(schema: pa.Schema, kinds: dict[str, str], reference: pa.Schema, ref_where: str, where: str) -> None:
+    """Each feature present in ``schema`` (current data) is of the kind it has in the ``reference``
+    schema (categories also of the same type: text or integers), or a DriftError naming both."""
+    for name, kind in kinds.items():
+        idx = schema.get_field_index(name)
+        if idx < 0:
+            continue  # the reader names missing columns
+        t, ref_t = schema.field(idx).type, reference.field(name).type
+        if named_kind(t, kind == CATEGORICAL) != kind or (kind == CATEGORICAL and not same_categories(ref_t, t)):
+            raise kinds_differ(name, ref_t, ref_where, t, where)
+
+
+def same_categories(ref_type, cur_type) -> bool:
     return pa.types.is_null(ref_type) or pa.types.is_null(cur_type) or canonical_type(ref_type) == canonical_type(cur_type)
 
 

@@ -9,7 +9,8 @@ holds ``v == edges[-1]``; values outside the edges go to the end bins). This is 
 Memory is bounded by the number of distinct finite values per column (16 bytes each),
 never by the number of rows. A profile is built batch by batch (per-batch ``np.unique``
 runs merged like a log-structured merge, O(n log n)) and saved as an Arrow IPC file,
-memory-mapped when loaded, so later runs start at once.
+memory-mapped when loaded, so later runs start at once. (``pyarrow.compute`` is imported
+where used, as in ``categories.py``.)
 """
 
 import base64
@@ -19,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from streamdrift.categories import Categories, canonical_type
 from streamdrift.convert import CATEGORICAL, NUMERIC, column_values, values_array
@@ -240,6 +240,7 @@ class Profile:
 
     def save(self, path) -> None:
         """Write the profile as an Arrow IPC file (readable by any Arrow tool)."""
+        import pyarrow.compute as pc
         names = self.features
         missing = [self.columns[f].missing for f in names]
         numbers = {f: c for f, c in self.columns.items() if not isinstance(c, Categories)}
@@ -330,6 +331,7 @@ def _string_lists(arrays: list) -> pa.LargeListArray:
 
 def _categories(labels: pa.Scalar, cumulative: np.ndarray, missing: int, source_type: pa.DataType,
                 cap: int) -> Categories:
+    import pyarrow.compute as pc
     if not labels.is_valid:
         return Categories.restore(None, [], missing, int(cumulative[-1]), cap, canonical_type(source_type))
     values = labels.values

@@ -15,6 +15,15 @@ def format_options(f):
     )(f)
 
 
+def category_options(f):
+    """``--categorical`` and ``--max-categories`` (compare, watch, profile)."""
+    f = click.option("--max-categories", type=click.IntRange(min=1), default=MAX_CATEGORIES, show_default=True,
+                     help="A categorical feature with more distinct values has no KL (null, with a reason); "
+                          "bounds memory.")(f)
+    return click.option("--categorical", multiple=True, metavar="A,B,...",
+                        help="Count these integer columns as categories (zip codes, ids), not as numbers.")(f)
+
+
 @cli.command("compare", epilog="""\b
 Examples:
   streamdrift compare reference.parquet current.parquet
@@ -36,10 +45,7 @@ Exit status: 0 no feature drifted, 1 some feature drifted, 2 error.""")
               help="Equal-width bins of a numeric feature.")
 @click.option("-c", "--columns", multiple=True, metavar="A,B,...",
               help="Compare only these columns (default: every numeric and categorical column of both).")
-@click.option("--categorical", multiple=True, metavar="A,B,...",
-              help="Compare these integer columns as categories (zip codes, ids), not as numbers.")
-@click.option("--max-categories", type=click.IntRange(min=1), default=MAX_CATEGORIES, show_default=True,
-              help="A categorical feature with more distinct values has no KL (null, with a reason); bounds memory.")
+@category_options
 @format_options
 @click.option("-q", "--quiet", is_flag=True, help="No summary line on standard error (text format).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
@@ -107,4 +113,4 @@ def skipped_line(skipped) -> str:
     return text
 
 
-__all__ = ["compare_command", "format_options"]
+__all__ = ["category_options", "compare_command", "format_options", "skipped_line"]

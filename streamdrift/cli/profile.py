@@ -3,6 +3,7 @@
 import click
 
 from streamdrift.cli.base import EXIT_OK, cli, emit, split_columns
+from streamdrift.cli.compare import category_options, skipped_line
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 
@@ -13,32 +14,40 @@ Examples:
   streamdrift watch -r reference.profile incoming/
 
 \b
-The profile keeps, per column, the sorted distinct finite values with their counts and the
-missing count (16 bytes per distinct value): 'watch' counts the reference for any window's
-edges from it exactly, without reading the reference again.""")
+The profile keeps, per numeric column, the sorted distinct finite values with their counts
+and the missing count (16 bytes per distinct value): 'watch' counts the reference for any
+window's edges from it exactly, without reading the reference again. Per categorical column
+(strings, dictionaries, --categorical integers) it keeps the count of each category.
+Other columns are reported as skipped.""")
 @click.argument("reference", nargs=-1, required=True, metavar="REF...")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="Profile file to write.")
 @click.option("-c", "--columns", multiple=True, metavar="A,B,...",
-              help="Profile only these columns (default: every numeric column).")
+              help="Profile only these columns (default: every numeric and categorical column).")
+@category_options
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Columns profiled in parallel [default: CPUs].")
-def profile_command(reference, output, columns, batch_size, threads):
+def profile_command(reference, output, columns, categorical, max_categories, batch_size, threads):
     """Save the reference profile of REF (Parquet or Arrow files, directories, or '-') to a file."""
     from streamdrift.io import open_source
-    from streamdrift.profile import Profile, is_profile
-    from streamdrift.watch import reference_features
+    from streamdrift.features import reference_selection
+    from streamdrift.profile import is_profile
+    from streamdrift.report import plural
+    from streamdrift.watch import profile_reference
 
     ref = list(reference)
     for path in ref:
         if path != "-" and is_profile(path):
             raise DriftError(f"'{path}' is already a saved profile; profile the data it was made from")
-    with open_source(ref[0] if len(ref) == 1 else ref, "reference") as source:
-        features = reference_features(source.schema, split_columns(columns), f"reference {source.name}")
-        profile = Profile.build(source, features, batch_size, threads)
+    with open_source(ref[0] if len(ref) == 1 else ref, "reference", True) as source:
+        selection = reference_selection(source, split_columns(columns), split_columns(categorical, "--categorical"))
+        if selection.skipped:
+            click.echo(skipped_line(selection.skipped), err=True)
+        profile = profile_reference(source, selection, max_categories, batch_size, threads)
     profile.save(output)
     distinct = sum(c.distinct for c in profile.columns.values())
-    emit(f"profiled {len(features)} feature{'s' if len(features) != 1 else ''} of {profile.source} "
+    kinds = f"{len(selection.of_kind('numeric'))} numeric, {len(selection.of_kind('categorical'))} categorical"
+    emit(f"profiled {plural(len(selection.kinds), 'feature')} ({kinds}) of {profile.source} "
          f"({profile.rows} rows, {distinct} distinct values) to {output}")
     return EXIT_OK
 

@@ -25,7 +25,7 @@ from streamdrift.cli.base import (
     split_columns,
     warn,
 )
-from streamdrift.cli.compare import format_options
+from streamdrift.cli.compare import category_options, format_options, skipped_line
 from streamdrift.cli.report import html_options, require_html
 from streamdrift.defaults import BATCH_SIZE, BINS, THRESHOLD, WINDOW
 
@@ -108,7 +108,8 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
               help="A feature has drifted when KL > threshold.")
 @click.option("--bins", type=click.IntRange(min=1), default=BINS, show_default=True, help="Equal-width bins.")
 @click.option("-c", "--columns", multiple=True, metavar="A,B,...",
-              help="Watch only these columns (default: every numeric column of the reference).")
+              help="Watch only these columns (default: every numeric and categorical column of the reference).")
+@category_options
 @format_options
 @click.option("--follow", is_flag=True,
               help="Keep watching the directory SOURCE for new files (each read once, in name order, when complete).")
@@ -123,13 +124,15 @@ skipped and makes the exit status 2 at the end), 130 Ctrl-C, 143 SIGTERM.""")
               help="Serve Prometheus metrics on this port (0: any free one), at /metrics [needs streamdrift[metrics]].")
 @click.option("--metrics-host", default="127.0.0.1", show_default=True, help="Address to serve metrics on.")
 @click.option("-q", "--quiet", is_flag=True,
-              help="Print only drifted lines (JSON: only drifted records); no summary, no progress.")
+              help="Print only drifted lines, each naming its window ('window 3: Drifted: age (KL=...)'; "
+                   "JSON: only drifted records); no summary, no progress.")
 @click.option("--batch-size", type=click.IntRange(min=1), default=BATCH_SIZE, show_default=True,
               help="Rows decoded at a time.")
 @click.option("--threads", type=click.IntRange(min=1), default=None, help="Features counted in parallel [default: CPUs, less one for decoding].")
 @html_options
-def watch_command(sources, references, window, edges, threshold, bins, columns, fmt, follow, poll_interval,
-                  give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size, threads, html, counts):
+def watch_command(sources, references, window, edges, threshold, bins, columns, categorical, max_categories, fmt,
+                  follow, poll_interval, give_up_after, strict, state, metrics_port, metrics_host, quiet, batch_size,
+                  threads, html, counts):
     """Report the drift of each window of rows of SOURCE against REF, as the data arrives.
 
     SOURCE is Parquet or Arrow IPC files, directories of part files (in name order), or
@@ -148,11 +151,15 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
         raise click.UsageError("only one of REF and SOURCE can be '-' (standard input)")
     if STDIN in sources and sys.stdin.isatty():
         raise click.UsageError("no SOURCE given and standard input is a terminal; name files or pipe data in")
-    ref = load_reference(list(references), columns=split_columns(columns), edges=edges, bins=bins,
-                         batch_size=batch_size, threads=threads)
+    ref = load_reference(list(references), columns=split_columns(columns),
+                         categorical=split_columns(categorical, "--categorical"), max_categories=max_categories,
+                         edges=edges, bins=bins, batch_size=batch_size, threads=threads)
+    if ref.skipped and not quiet:
+        click.echo(skipped_line(ref.skipped), err=True)
     out = Output(fmt, quiet, _metrics(metrics_host, metrics_port), _html(html, sources), counts)
     stop = Stop()
-    windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold, batch_size=batch_size,
+    windows = watch(ref, sources, window=window, edges=edges, bins=bins, threshold=threshold,
+                    max_categories=max_categories, batch_size=batch_size,
                     threads=threads, follow=follow, poll_interval=poll_interval, give_up_after=give_up_after,
                     state=state, on_problem=None if strict else out.problem, on_batch=out.batch, stop=stop)
     try:
@@ -242,7 +249,8 @@ class Output:
                 for f in window.features:
                     if f.kl is None:
                         warn(f"window {window.index}: {f.feature}: KL undefined: {f.reason}")
-            lines += [drifted_line(f.feature, f.kl) for f in window.drifted]
+            where = f"window {window.index}: " if self.quiet else ""  # without its header, each line names its window
+            lines += [where + drifted_line(f.feature, f.kl) for f in window.drifted]
         for i, line in enumerate(lines):
             emit(line, flush=i == len(lines) - 1)
 

@@ -10,7 +10,7 @@ One job per module, in the order the data flows:
 """
 
 from streamdrift.watch.follow import Follower, complete
-from streamdrift.watch.reference import EDGES, STDIN, Reference, load_reference, reference_features
+from streamdrift.watch.reference import EDGES, STDIN, Reference, load_reference, profile_reference
 from streamdrift.watch.run import watch
 from streamdrift.watch.sources import Problem, Stop, batches, check_sources, file_batches, stdin_batches
 from streamdrift.watch.windows import Watcher, Window
@@ -29,7 +29,7 @@ __all__ = [
     "complete",
     "file_batches",
     "load_reference",
-    "reference_features",
+    "profile_reference",
     "stdin_batches",
     "watch",
 ]

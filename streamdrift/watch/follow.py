@@ -66,7 +66,7 @@ class Follower:
         if now - before[2] >= self.give_up_after:
             return DriftError(
                 f"'{path}' is still incomplete (no Parquet footer or Arrow end marker) after "
-                f"{self.give_up_after:g} s without change; skipped it"
+                f"{self.give_up_after:g} s without change"
             )
         return None
 

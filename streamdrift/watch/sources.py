@@ -21,10 +21,11 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from streamdrift.convert import is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 from streamdrift.files import IPC_STREAM, check_columns, cut_stream, data_files, sniff
-from streamdrift.io import FileSource
+from streamdrift.io import FileSource, open_source
 from streamdrift.stream_types import keeping_types
 from streamdrift.spool import spool_stdin
 from streamdrift.watch.follow import Follower
@@ -132,6 +133,7 @@ def batches(
     stop: Stop | None = None,
     stdin=None,
     resume: Resume | None = None,
+    check=None,
 ) -> Iterator[pa.RecordBatch | Problem | Opened | Closed]:
     """Record batches (only ``features``) of every source in order, and a ``Problem`` per unreadable one.
 
@@ -140,6 +142,8 @@ def batches(
     fixes each feature's type; a later file that changes it is a ``Problem``, not mixed in.
     With ``resume``, files done are skipped, the rows already read of the file where it
     stopped are left out, and each file's items come between ``Opened`` and ``Closed`` marks.
+    ``check(schema, where)`` (the reference's ``check``) checks each input's column kinds; without
+    it, every feature must be numeric.
     """
     stop = stop or Stop()
     types: dict[str, pa.DataType] = {}
@@ -147,11 +151,11 @@ def batches(
         if stop.is_set():
             return
         if s == STDIN:
-            yield from stdin_batches(features, batch_size, stdin or sys.stdin.buffer, types, stop)
+            yield from stdin_batches(features, batch_size, stdin or sys.stdin.buffer, types, stop, check)
             continue
         done = {Path(p) for p in resume.done} if resume is not None else set()
         paths = _paths(Path(s), follow, poll_interval, give_up_after, stop, done)
-        yield from _read(paths, features, batch_size, types, stop, resume)
+        yield from _read(paths, features, batch_size, types, stop, resume, check)
 
 
 def _paths(source: Path, follow, poll_interval, give_up_after, stop, done) -> Iterator[tuple[Path, DriftError | None]]:
@@ -168,7 +172,7 @@ def _paths(source: Path, follow, poll_interval, give_up_after, stop, done) -> It
         yield path, None
 
 
-def _read(paths, features, batch_size, types, stop: Stop, resume: Resume | None):
+def _read(paths, features, batch_size, types, stop: Stop, resume: Resume | None, check):
     for path, error in paths:
         if stop.is_set():
             return
@@ -181,21 +185,23 @@ def _read(paths, features, batch_size, types, stop: Stop, resume: Resume | None)
         if error is not None:
             yield Problem(f"'{path}'", error)
         else:
-            yield from file_batches(path, features, batch_size, types, stop, skip=skip)
+            yield from file_batches(path, features, batch_size, types, stop, skip=skip, check=check)
         if resume is not None and not stop.is_set():
             yield Closed(key)
 
 
 def file_batches(
     path: Path, features: list[str], batch_size: int, types: dict | None = None, stop: Stop | None = None,
-    name: str | None = None, spool=None, skip: int = 0,
+    name: str | None = None, spool=None, skip: int = 0, check=None,
 ) -> Iterator[pa.RecordBatch | Problem]:
     """One file's batches, less its first ``skip`` rows, then a ``Problem`` if it could not be read
     (to its end) or changes a type."""
     where = name or f"'{path}'"
     rows = 0
     try:
-        with FileSource([path], name=where, spool=spool) as source:
+        with FileSource([path], name=where, spool=spool, accept=_accepted(check)) as source:
+            if check is not None:
+                check(source.schema, where)
             batches = source.batches(features, batch_size)
             for batch in keeping_types(batches, source.schema, features, {} if types is None else types, where):
                 rows += batch.num_rows
@@ -210,14 +216,20 @@ def file_batches(
         yield Problem(where, exc, rows)
 
 
-def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = None) -> Iterator[pa.RecordBatch | Problem]:
+def _accepted(check):
+    """The column types read: numbers, or (when ``check`` checks each feature's kind) every feature type."""
+    return is_numeric if check is None else is_feature_type
+
+
+def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = None,
+                  check=None) -> Iterator[pa.RecordBatch | Problem]:
     """Standard input's batches: an Arrow IPC stream as it arrives, else Parquet or Arrow file bytes, spooled."""
     raw = StdinReader(stdin, stop)
     head = raw.read_head(8)
     fmt = sniff(head)
-    if not head:
+    if not head:  # nothing piped in: a usage error, not an unreadable file to skip
         if not raw.stopped:
-            yield Problem(STDIN_NAME, DriftError("standard input is empty; pipe an Arrow IPC stream or Parquet into it"))
+            raise DriftError("standard input is empty; pipe an Arrow IPC stream or Parquet into it")
         return
     if fmt is None:
         yield Problem(STDIN_NAME, DriftError(
@@ -231,20 +243,23 @@ def stdin_batches(features, batch_size, stdin, types=None, stop: Stop | None = N
         except DriftError as exc:
             yield Problem(STDIN_NAME, exc)
             return
-        for item in file_batches(spool.path, features, batch_size, types, stop, name=STDIN_NAME, spool=spool):
+        for item in file_batches(spool.path, features, batch_size, types, stop, name=STDIN_NAME, spool=spool,
+                                 check=check):
             if isinstance(item, Problem) and raw.stopped:  # stopped before the footer arrived
                 return
             yield item
         return
-    yield from _stream_batches(raw, head, features, types)
+    yield from _stream_batches(raw, head, features, types, check)
 
 
-def _stream_batches(raw, head, features, types) -> Iterator[pa.RecordBatch | Problem]:
+def _stream_batches(raw, head, features, types, check) -> Iterator[pa.RecordBatch | Problem]:
     rows = 0
     stream = _Ends(io.BufferedReader(raw.prepend(head), 1 << 16))
     try:
         reader = pa.ipc.open_stream(stream)
-        check_columns(reader.schema, features, STDIN_NAME)
+        check_columns(reader.schema, features, STDIN_NAME, accept=_accepted(check))
+        if check is not None:
+            check(reader.schema, STDIN_NAME)
         for batch in keeping_types(reader, reader.schema, features, {} if types is None else types, STDIN_NAME):
             rows += batch.num_rows
             yield batch.select(features)
@@ -356,3 +371,13 @@ def _pending(fd: int) -> int:
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def data_batches(obj, features: list[str], batch_size: int, check) -> Iterator[pa.RecordBatch]:
+    """The batches of one in-memory dataset (anything ``compare`` reads: a pyarrow Table or
+    RecordBatchReader, a pandas or polars DataFrame, a DuckDB relation, a mapping of arrays),
+    its columns checked by ``check`` (the reference's) first."""
+    with open_source(obj, "current", True) as source:
+        check_columns(source.schema, features, source.name, accept=is_feature_type)
+        check(source.schema, source.name)
+        yield from source.batches(features, batch_size)

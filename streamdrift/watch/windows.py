@@ -11,6 +11,10 @@ How a feature's window is binned is its edges mode, one class each:
 * ``ReferenceEdges`` (``edges="reference"``): edges fixed once from the reference's range;
   current values outside it go to the end bins and are counted as ``out_of_range``.
   Constant memory, fully incremental.
+
+A categorical feature's window is ``CategoryWindow`` in either mode: its ``Categories``
+(at most ``max_categories`` entries), united with the reference's when it closes, exactly
+as ``compare`` does (SPEC section 2b).
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -18,9 +22,10 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from streamdrift.categories import Categories
 from streamdrift.comparison import check_bins, check_threshold, thread_count
-from streamdrift.convert import column_values
-from streamdrift.defaults import BINS, EPS, THRESHOLD, WINDOW
+from streamdrift.convert import CATEGORICAL, column_values
+from streamdrift.defaults import BINS, EPS, MAX_CATEGORIES, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
 from streamdrift.report import FeatureDrift
 from streamdrift.state import Histogram, Range
@@ -67,6 +72,8 @@ class Window:
 class ReferenceEdges:
     """One feature's window on edges fixed from the reference's range; outside values are ``out_of_range``."""
 
+    arrow = False  # ``add`` takes numpy values (``convert.column_values``)
+
     def __init__(self, reference: Reference, feature: str, bins: int):
         self.feature = feature
         r = reference.range(feature)
@@ -93,6 +100,8 @@ class CombinedEdges:
     one pass. The guess comes from the feature's last window; a window that leaves the
     range is counted again from its kept values when it closes.
     """
+
+    arrow = False
 
     def __init__(self, reference: Reference, feature: str, bins: int):
         self.feature = feature
@@ -138,7 +147,34 @@ class CombinedEdges:
         return FeatureDrift.from_histograms(self.feature, ref, cur, threshold, EPS, reason=reason)
 
 
+class CategoryWindow:
+    """One categorical feature's window: its ``Categories``, united with the reference's when it closes."""
+
+    arrow = True  # ``add`` takes Arrow chunks: counted by value (dictionaries decoded), no Python objects
+
+    def __init__(self, reference: Categories, feature: str, max_categories: int):
+        self.feature = feature
+        self.max_categories = max_categories
+        self._ref = reference
+        self._cur = Categories(max_categories)
+
+    def add(self, values: pa.Array) -> None:
+        self._cur.update(values)
+
+    def close(self, threshold: float) -> FeatureDrift:
+        """The window's drift; the next window starts empty."""
+        cur, self._cur = self._cur, Categories(self.max_categories)
+        return FeatureDrift.from_categories(self.feature, self._ref, cur, threshold, EPS)
+
+
 MODES = {"combined": CombinedEdges, "reference": ReferenceEdges}
+
+
+def window_of(reference: Reference, feature: str, edges: str, bins: int, max_categories: int):
+    """The window class that counts ``feature``: by its kind, then by the edges mode."""
+    if reference.kinds[feature] == CATEGORICAL:
+        return CategoryWindow(reference.categories(feature), feature, max_categories)
+    return MODES[edges](reference, feature, bins)
 
 
 class Watcher:
@@ -157,6 +193,7 @@ class Watcher:
         edges: str = "combined",
         bins: int = BINS,
         threshold: float = THRESHOLD,
+        max_categories: int = MAX_CATEGORIES,
         threads: int | None = None,
         first_row: int = 0,
         first_window: int = 0,
@@ -176,7 +213,8 @@ class Watcher:
         self.drifted_windows = 0
         self._filled = 0
         bins = check_bins(bins)
-        self._modes = [MODES[edges](reference, f, bins) for f in self.features]
+        Categories(max_categories)  # checks the cap
+        self._modes = [window_of(reference, f, edges, bins, max_categories) for f in self.features]
         n = thread_count(threads, decoding=True)
         self._pool = ThreadPoolExecutor(n, thread_name_prefix="streamdrift-watch") if n > 1 and len(self.features) > 1 else None
 
@@ -206,7 +244,8 @@ class Watcher:
 
     def _add(self, part: pa.RecordBatch):
         def update(mode):
-            for values in column_values(part.column(mode.feature)):
+            column = part.column(mode.feature)
+            for values in [column] if mode.arrow else column_values(column):
                 mode.add(values)
 
         self._map(update, self._modes)

@@ -21,11 +21,12 @@ def sd(*args, stdin=None, input=None, timeout=120):
 
 
 def write_data(root):
-    """A reference and 4 part files whose second half drifts (age +6, income x1.15)."""
+    """A reference and 4 part files whose second half drifts (age +6, income x1.15); ``name`` is
+    binary, a column that is no feature."""
     rng = np.random.default_rng(11)
     n = 3000
     ref = pa.table({"age": rng.normal(40, 10, n), "income": rng.normal(60000, 8000, n).round(),
-                    "name": ["x"] * n})
+                    "name": pa.array([b"x"] * n)})
     pq.write_table(ref, root / "ref.parquet", row_group_size=800)
     parts = root / "parts"
     parts.mkdir()
@@ -36,7 +37,7 @@ def write_data(root):
         age[rng.random(size) < 0.02] = np.nan
         income = rng.normal(60000, 8000, size).round() * (1.15 if i >= 2 else 1.0)
         p = parts / f"part-{i}.parquet"
-        pq.write_table(pa.table({"age": age, "income": income, "name": ["y"] * size}), p, row_group_size=300)
+        pq.write_table(pa.table({"age": age, "income": income, "name": pa.array([b"y"] * size)}), p, row_group_size=300)
         paths.append(p)
     return dict(root=root, ref=root / "ref.parquet", parts=parts, paths=paths, rows=sum(sizes))
 

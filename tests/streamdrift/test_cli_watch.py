@@ -74,10 +74,36 @@ def test_text_output_and_quiet(data):
     assert lines[-2].startswith("Drifted: age (KL=") and lines[-1].startswith("Drifted: income (KL=")
     q = sd("watch", "-r", data["ref"], data["parts"], "-w", "1000", "--quiet")
     assert q.returncode == 1 and q.stderr == b""
-    assert q.stdout.decode().splitlines() == [x for x in lines if x.startswith("Drifted:")]
+    windows = [x.split(":")[0] for x in lines if x.startswith("window")]
+    named = [f"{w}: {x}" for w, x in _drifted_under(windows, lines)]
+    assert q.stdout.decode().splitlines() == named and len(named) >= 2
+    assert named[-1].startswith("window 3: Drifted: income (KL=")
     calm = sd("watch", "-r", data["ref"], data["paths"][0], data["paths"][1], "-w", "1000", "-t", "5")
     assert calm.returncode == 0, calm.stderr
     assert "Drifted" not in calm.stdout.decode()
+
+
+def _drifted_under(windows, lines):
+    """``(window N, Drifted: ...)`` for each Drifted line, with the window whose header it follows."""
+    out, index = [], -1
+    for line in lines:
+        if line.startswith("window"):
+            index += 1
+        elif line.startswith("Drifted:"):
+            out.append((windows[index].split(" rows")[0], line))
+    return out
+
+
+def test_no_rows_is_an_error_naming_the_input(data, tmp_path):
+    empty = sd("watch", "-r", data["ref"], "-", input=b"")
+    assert (empty.returncode, empty.stdout) == (2, b"")
+    assert empty.stderr.decode().splitlines()[1:] == [  # after the line on the skipped column 'name'
+        "error: standard input is empty; pipe an Arrow IPC stream or Parquet into it"]
+    none = tmp_path / "none.parquet"
+    pq.write_table(pq.read_table(data["paths"][0]).slice(0, 0), none)
+    r = sd("watch", "-r", data["ref"], none)
+    assert (r.returncode, r.stdout) == (2, b"")
+    assert r.stderr.decode().splitlines()[1:] == [f"error: no rows in '{none}'; a watch needs at least one row"]
 
 
 def test_saved_profile_gives_the_same_output(data, tmp_path):
@@ -122,7 +148,8 @@ def test_missing_column_names_file_and_column(data, tmp_path):
     typed = tmp_path / "text-age.parquet"
     pq.write_table(pa.table({"age": ["old"], "income": [1.0]}), typed)
     r = sd("watch", "-r", data["ref"], typed)
-    assert r.returncode == 2 and f"column 'age' in '{typed}' has type string" in r.stderr.decode()
+    assert r.returncode == 2 and f"column 'age' is double in reference '{data['ref']}' but string in '{typed}'; " \
+        "both sides must be numbers or both categories (or leave it out with --columns) (skipped)" in r.stderr.decode()
 
 
 def test_usage_errors_exit_2_with_one_line(data, tmp_path):

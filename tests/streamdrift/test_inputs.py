@@ -76,3 +76,30 @@ def test_empty_dataframes_are_an_error_naming_the_side():
         compare(pd.DataFrame({"x": [1.0]}), pd.DataFrame({"x": pd.Series([], dtype=float)}))
     with pytest.raises(DriftError, match="^reference has no rows"):
         detect_drift(pl.DataFrame({"x": []}, schema={"x": pl.Float64}), pl.DataFrame({"x": [1.0]}))
+
+
+def test_watch_reads_dataframes_and_relations_as_its_stream():
+    """``watch()`` takes one in-memory dataset (any input compare takes) instead of paths."""
+    from streamdrift.watch import watch
+
+    ref = pa.table({"x": np.arange(100.0), "c": ["a", "b"] * 50})
+    cur = pa.table({"x": np.arange(50.0, 170.0), "c": ["a", "z", "b"] * 40})
+
+    def windows(r, c):
+        return [rec for w in watch(r, c, window=50) for rec in w.records()]
+
+    want = windows(ref, cur)
+    assert [(r["feature"], r["window"]) for r in want] == [("x", 0), ("c", 0), ("x", 1), ("c", 1), ("x", 2), ("c", 2)]
+    assert want[1] == {**compare(ref, cur.slice(0, 50))["c"].to_dict(), "window": 0, "start_row": 0, "end_row": 50,
+                       "partial": False}
+    con = duckdb.connect()
+    con.register("cur", cur)
+    assert windows(pl.from_arrow(ref), pl.from_arrow(cur)) == want
+    assert windows(ref, con.sql("select * from cur order by x")) == want
+    assert windows(ref, pa.RecordBatchReader.from_batches(cur.schema, cur.to_batches(max_chunksize=7))) == want
+    with pytest.raises(DriftError, match="^column 'c' is string in reference but double in current; "):
+        windows(ref, pa.table({"x": [1.0], "c": [1.0]}))
+    with pytest.raises(DriftError, match="^no rows in current; a watch needs at least one row$"):
+        windows(ref, cur.slice(0, 0))
+    with pytest.raises(DriftError, match="pass paths, not in-memory data"):
+        list(watch(ref, cur, follow=True))

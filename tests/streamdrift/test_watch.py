@@ -15,22 +15,7 @@ from streamdrift.stats import make_edges, range_problem
 from streamdrift.watch import Watcher, load_reference, watch
 from tests.oracle import oracle_feature
 from tests.strategies import feature_pairs, splits
-from tests.streamdrift.watch_data import COLUMNS, CUR, REF, write_parts
-
-
-def run(reference, cur: pa.Table, cuts, **kwargs):
-    """The windows of ``cur`` fed as batches cut at ``cuts``."""
-    out = []
-    with Watcher(reference, **kwargs) as w:
-        for part in np.split(np.arange(cur.num_rows), cuts):
-            if part.size or kwargs.get("feed_empty"):
-                batch = cur.slice(int(part[0]) if part.size else 0, part.size).to_batches()
-                for b in batch or [pa.RecordBatch.from_pylist([], schema=cur.schema)]:
-                    out.extend(w.feed(b))
-        last = w.finish()
-        if last is not None:
-            out.append(last)
-    return out
+from tests.streamdrift.watch_data import COLUMNS, CUR, REF, run, write_parts
 
 
 PROFILE_REF = load_reference(REF, columns=COLUMNS)
@@ -158,9 +143,12 @@ def test_undefined_kl_is_reported_not_raised():
 def test_reference_columns_are_checked():
     with pytest.raises(DriftError, match="column 'zz' is not in reference.*its columns are: a, b, s"):
         load_reference(REF, columns=["zz"])
-    with pytest.raises(DriftError, match="column 's' .* not a number"):
-        load_reference(REF, columns=["s"])
-    assert load_reference(REF).features == ["a", "b"]
+    with pytest.raises(DriftError, match="column 'z' in reference has type binary, which cannot be compared"):
+        load_reference(REF.append_column("z", pa.array([b"x"] * REF.num_rows)), columns=["z"])
+    assert load_reference(REF).kinds == {"a": "numeric", "b": "numeric", "s": "categorical"}
+    assert load_reference(REF, categorical=["b"], edges="reference").kinds["b"] == "categorical"
+    with pytest.raises(DriftError, match="^reference has no rows; drift needs at least one row on each side$"):
+        load_reference(REF.slice(0, 0))
 
 
 def test_bad_window_and_edges():
@@ -191,6 +179,10 @@ def test_every_window_equals_the_numpy_oracle(pair, data):
     window = data.draw(st.integers(1, max(1, len(cur_values))))
     cuts = data.draw(splits(len(cur_values)))
     bins = data.draw(st.sampled_from([1, 2, 20, 33]))
+    if len(ref_values) == 0:
+        with pytest.raises(DriftError, match="reference has no rows"):
+            load_reference({"x": ref_values})
+        return
     reference = load_reference({"x": ref_values})
     windows = run(reference, pa.table({"x": cur_values}), cuts, window=window, bins=bins)
     assert sum(w.rows for w in windows) == len(cur_values)

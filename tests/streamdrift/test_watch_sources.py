@@ -103,13 +103,18 @@ def test_stdin_arrow_stream_and_parquet():
 
 @pytest.mark.parametrize(
     "data, message",
-    [(b"", "standard input is empty"), (b"hello, world", "not an Arrow IPC stream or Parquet"),
+    [(b"hello, world", "not an Arrow IPC stream or Parquet"),
      (b"PAR1garbagegarbage", "cannot read standard input")],
 )
 def test_stdin_problems(data, message):
     _, problems = collect(stdin_batches(COLUMNS, 1000, io.BytesIO(data)))
     assert len(problems) == 1 and message in str(problems[0].error)
     assert "/stdin" not in str(problems[0].error)
+
+
+def test_empty_stdin_is_an_error_not_a_problem_to_skip():
+    with pytest.raises(DriftError, match="^standard input is empty; pipe an Arrow IPC stream or Parquet into it$"):
+        collect(stdin_batches(COLUMNS, 1000, io.BytesIO(b"")))
 
 
 def test_stdin_stream_missing_column():
@@ -226,7 +231,7 @@ def test_follower_waits_for_complete_files_in_order(tmp_path):
     pq.write_table(CUR.slice(1000, 500), folder / "part-1.parquet")
     (folder / ".part-2.parquet.tmp").write_bytes(b"ignored")
     time.sleep(0.3)
-    assert items._q.empty()
+    assert items.ahead == 0
     (folder / "part-0.parquet").write_bytes(data)
     first = next(it)
     assert first.num_rows == 1000
@@ -246,4 +251,5 @@ def test_follower_gives_up_on_a_file_that_never_completes(tmp_path):
     gen = follow_batches(follower)
     item = next(gen)
     assert isinstance(item, Problem) and "still incomplete" in str(item.error)
+    assert "skipped" not in str(item.error)  # the command says "(skipped)" itself, or stops with --strict
     follower.stop.set()

@@ -6,6 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from streamdrift.watch import Watcher
+
 COLUMNS = ["a", "b"]
 
 
@@ -39,3 +41,18 @@ def stream_bytes(table, chunk: int = 700) -> bytes:
         for b in table.to_batches(max_chunksize=chunk):
             w.write_batch(b)
     return sink.getvalue()
+
+
+def run(reference, cur: pa.Table, cuts, **kwargs):
+    """The windows of ``cur`` fed as batches cut at ``cuts``."""
+    out = []
+    with Watcher(reference, **kwargs) as w:
+        for part in np.split(np.arange(cur.num_rows), cuts):
+            if part.size or kwargs.get("feed_empty"):
+                batch = cur.slice(int(part[0]) if part.size else 0, part.size).to_batches()
+                for b in batch or [pa.RecordBatch.from_pylist([], schema=cur.schema)]:
+                    out.extend(w.feed(b))
+        last = w.finish()
+        if last is not None:
+            out.append(last)
+    return out
