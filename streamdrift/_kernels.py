@@ -68,6 +68,14 @@ def _jit():
     return _jit_modules
 
 
+def expect(values: int) -> None:
+    """Note that about ``values`` values are about to be counted (the rows of files whose footers
+    say so): when the numpy path's budget cannot cover them, the numba kernels are loaded now,
+    so that none of them take the slower path first."""
+    if _jit_modules is None and _small_values + values > SMALL_VALUES:
+        _jit()
+
+
 def value_range(values: np.ndarray) -> ValueRange:
     """The finite min/max of a 1-D integer or float array, and its valid and missing counts."""
     if _small(values):

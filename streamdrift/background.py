@@ -1,20 +1,34 @@
-"""Reading ahead: an iterable consumed on a daemon thread, a few items ahead of its consumer."""
+"""Reading ahead: an iterable consumed on a daemon thread, ahead of its consumer, in bounded memory."""
 
 import contextvars
-import queue
 import threading
+from collections import deque
 from collections.abc import Iterable
+
+READ_AHEAD_BYTES = 64 << 20
+"""Decoded data the reader may hold ahead of its consumer: the next row groups are decoded while
+this one is counted, whatever the batch size, and memory stays bounded in bytes."""
+
+READ_AHEAD_ITEMS = 64
+"""Items (batches) the reader may hold ahead, whatever their size."""
 
 
 class Background:
-    """Iterates ``items`` on a daemon thread, ``depth`` ahead, so reading overlaps counting.
+    """Iterates ``items`` on a daemon thread ahead of the consumer, so reading overlaps counting.
 
+    The reader holds at most ``depth`` items not yet consumed, and at most ``max_bytes`` of them
+    (an item's ``nbytes``, such as a record batch's; one item always fits, however large).
     Waiting for the next item can be interrupted by a signal in the main thread; ``close``
     never waits on a reader blocked in ``read`` (standard input), it only asks it to stop.
     """
 
-    def __init__(self, items: Iterable, depth: int = 2, stop: threading.Event | None = None):
-        self._q: queue.Queue = queue.Queue(maxsize=depth)
+    def __init__(self, items: Iterable, depth: int = READ_AHEAD_ITEMS, stop: threading.Event | None = None,
+                 max_bytes: int = READ_AHEAD_BYTES):
+        self._depth = max(1, depth)
+        self._max_bytes = max_bytes
+        self._held = 0  # bytes of the items waiting in _ready
+        self._ready: deque = deque()
+        self._changed = threading.Condition()
         self._stop = stop or threading.Event()
         self._done = object()
         context = contextvars.copy_context()  # errors raised there word options as the caller's do (errors.option)
@@ -25,28 +39,48 @@ class Background:
     def _run(self, items):
         try:
             for item in items:
-                if not self._put((item, None)):
+                if not self._put(item, None):
                     return
-            self._put((self._done, None))
+            self._put(self._done, None)
         except BaseException as exc:  # handed to the consumer, raised there
-            self._put((self._done, exc))
+            self._put(self._done, exc)
         finally:
             close = getattr(items, "close", None)
             if close is not None:
                 close()
 
-    def _put(self, entry) -> bool:
-        while not self._stop.is_set():
-            try:
-                self._q.put(entry, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
+    def _full(self, size: int) -> bool:
+        return bool(self._ready) and (len(self._ready) >= self._depth or self._held + size > self._max_bytes)
+
+    def _put(self, item, exc) -> bool:
+        """Queue ``item`` once there is room; False when asked to stop first."""
+        size = getattr(item, "nbytes", 0) if exc is None and item is not self._done else 0
+        with self._changed:
+            while self._full(size):
+                if self._stop.is_set():
+                    return False
+                self._changed.wait(0.1)
+            if self._stop.is_set():
+                return False
+            self._ready.append((item, exc, size))
+            self._held += size
+            self._changed.notify_all()
+        return True
+
+    @property
+    def ahead(self) -> int:
+        """Items read and not yet consumed."""
+        with self._changed:
+            return len(self._ready)
 
     def __iter__(self):
         while True:
-            item, exc = self._q.get()
+            with self._changed:
+                while not self._ready:
+                    self._changed.wait()
+                item, exc, size = self._ready.popleft()
+                self._held -= size
+                self._changed.notify_all()
             if exc is not None:
                 raise exc
             if item is self._done:
@@ -55,4 +89,6 @@ class Background:
 
     def close(self):
         self._stop.set()
+        with self._changed:
+            self._changed.notify_all()
         self._thread.join(0.2)

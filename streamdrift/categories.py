@@ -32,10 +32,26 @@ def _numbers(arr: pa.Array) -> np.ndarray:
     return values_array(arr)
 
 
+_NUMBERS = {np.dtype(np.int64): pa.int64(), np.dtype(np.float64): pa.float64()}
+
+
+def arrow_numbers(values: np.ndarray, dtype=np.int64) -> pa.Array:
+    """int64 or float64 numpy values as an Arrow array, zero-copy (``pyarrow.array`` of numpy imports pandas)."""
+    values = np.ascontiguousarray(values, dtype=dtype)
+    return pa.Array.from_buffers(_NUMBERS[values.dtype], len(values), [None, pa.py_buffer(values)])
+
+
+def arrow_strings(texts: list[str]) -> pa.Array:
+    """Python strings as an Arrow string array, from its buffers (``pyarrow.array`` imports pandas)."""
+    data = [t.encode() for t in texts]
+    offsets = np.zeros(len(data) + 1, dtype=np.int32)
+    np.cumsum([len(d) for d in data], out=offsets[1:])
+    return pa.Array.from_buffers(pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
+
+
 def arrow_indices(indices: np.ndarray) -> pa.Array:
-    """int64 indices as an Arrow array (``pyarrow.array`` would import pandas)."""
-    indices = np.ascontiguousarray(indices, dtype=np.int64)
-    return pa.Array.from_buffers(pa.int64(), len(indices), [None, pa.py_buffer(indices)])
+    """int64 indices as an Arrow array."""
+    return arrow_numbers(indices)
 
 
 def _mask(arr: pa.BooleanArray) -> np.ndarray:

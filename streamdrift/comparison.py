@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pyarrow as pa
 
+from streamdrift._kernels import expect
 from streamdrift.categories import Categories
 from streamdrift.convert import CATEGORICAL, NUMERIC
 from streamdrift.background import Background
@@ -115,6 +116,7 @@ def count_on_combined_range(sides, features, bins, batch_size, counter, use_stat
     whose footer promised a range the data does not have is scanned and counted again.
     """
     combined = {f: Range() for f in features}
+    expect(sum(side.rows() or 0 for side in sides) * len(features))
     promised = set()  # features whose range a Parquet footer gave, on some side
     for side in sides:
         known = {f: side.statistics_range(f) for f in features} if use_statistics else {}

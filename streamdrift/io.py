@@ -19,12 +19,12 @@ from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 from streamdrift.files import (
     PARQUET,
+    Footers,
     check_columns,
     data_files,
     file_format,
     one_line,
     open_ipc,
-    open_parquet,
     parquet_statistics_range,
     read_file,
 )
@@ -43,6 +43,10 @@ class Source:
 
     def statistics_range(self, column: str) -> tuple[float, float] | None:
         """The exact finite (min, max) of ``column`` from metadata, or None when unknown."""
+        return None
+
+    def rows(self) -> int | None:
+        """How many rows a pass reads, when known before reading (from metadata), else None."""
         return None
 
     def close(self) -> None:
@@ -65,6 +69,9 @@ class TableSource(Source):
 
     def batches(self, columns, batch_size=BATCH_SIZE):
         yield from self.table.select(columns).to_batches()
+
+    def rows(self):
+        return self.table.num_rows
 
 
 class DatasetSource(Source):
@@ -123,7 +130,8 @@ class FileSource(Source):
         try:
             self._formats = [file_format(p) for p in paths]
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
-            schemas = [self._schema(p, f) for p, f in zip(paths, self._formats)]
+            footers = Footers()
+            schemas = [self._schema(p, f, footers) for p, f in zip(paths, self._formats)]
         except DriftError as exc:
             error = self._renamed(exc)
             self.close()
@@ -137,12 +145,11 @@ class FileSource(Source):
             return exc
         return DriftError(str(exc).replace(f"'{self.paths[0]}'", self.name))
 
-    def _schema(self, path: Path, fmt: str) -> pa.Schema:
+    def _schema(self, path: Path, fmt: str, footers: Footers) -> pa.Schema:
         try:
             if fmt == PARQUET:
-                with open_parquet(path) as pf:
-                    self._footers[path] = pf.metadata
-                    return pf.schema_arrow
+                self._footers[path], schema = footers.read(path)
+                return schema
             with open_ipc(path, fmt) as reader:
                 return reader.schema
         except (pa.ArrowException, OSError) as exc:
@@ -185,10 +192,15 @@ class FileSource(Source):
         schema = pa.schema([self.schema.field(c) for c in columns])
         try:
             dataset = ds.dataset([str(p) for p in self.paths], schema=schema, format="parquet")
-            yield from dataset.to_batches(columns=columns, batch_size=batch_size, batch_readahead=4,
-                                          fragment_readahead=8)
+            yield from coalesced(dataset.to_batches(columns=columns, batch_size=batch_size, batch_readahead=4,
+                                                    fragment_readahead=8), batch_size)
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read {self.name}: {one_line(exc)}") from exc
+
+    def rows(self):
+        if any(f != PARQUET for f in self._formats):
+            return None
+        return sum(self._footers[p].num_rows for p in self.paths)
 
     def statistics_range(self, column):
         lo, hi = math.inf, -math.inf
@@ -205,6 +217,26 @@ class FileSource(Source):
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+
+
+def coalesced(batches, rows: int) -> Iterator[pa.RecordBatch]:
+    """``batches`` joined into batches of at least ``rows`` rows (the last may hold fewer): one
+    batch per small part file would cost a call into the kernels per file and column."""
+    pending, held = [], 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        if held >= rows:
+            yield _joined(pending)
+            pending, held = [], 0
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
 
 
 SMALL_PART_BYTES = 8 << 20

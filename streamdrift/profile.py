@@ -10,7 +10,7 @@ Memory is bounded by the number of distinct finite values per column (16 bytes e
 never by the number of rows. A profile is built batch by batch (per-batch ``np.unique``
 runs merged like a log-structured merge, O(n log n)) and saved as an Arrow IPC file,
 memory-mapped when loaded, so later runs start at once. (``pyarrow.compute`` is imported
-where used, as in ``categories.py``.)
+only to cast integer categories: see ``_as_type``.)
 """
 
 import base64
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from streamdrift.categories import Categories, canonical_type
+from streamdrift.categories import Categories, arrow_numbers, arrow_strings, canonical_type
 from streamdrift.convert import CATEGORICAL, NUMERIC, column_values, values_array
 from streamdrift.defaults import MAX_CATEGORIES
 from streamdrift.errors import DriftError
@@ -268,7 +268,6 @@ class Profile:
 
     def save(self, path) -> None:
         """Write the profile as an Arrow IPC file (readable by any Arrow tool)."""
-        import pyarrow.compute as pc
         names = self.features
         missing = [self.columns[f].missing for f in names]
         numbers = {f: c for f, c in self.columns.items() if not isinstance(c, Categories)}
@@ -276,8 +275,8 @@ class Profile:
         counts = _large_list([numbers[f].cumulative if f in numbers else _cumulative(self.columns[f]) for f in names],
                              pa.int64())
         kinds = [NUMERIC if f in numbers else CATEGORICAL for f in names]
-        labels = [None if f in numbers or self.columns[f].overflow else pc.cast(self.columns[f].values, pa.large_string())
-                  for f in names]
+        labels = [None if f in numbers or self.columns[f].overflow
+                  else _as_type(self.columns[f].values, pa.large_string()) for f in names]
         meta = {
             _META_KEY: json.dumps({"format": FORMAT, "version": VERSION, "source": self.source, "rows": self.rows,
                                    "max_categories": min([c.max_categories for c in self.columns.values()
@@ -285,8 +284,7 @@ class Profile:
             _SCHEMA_KEY: base64.b64encode(self.schema.serialize().to_pybytes()),
         }
         table = pa.table(
-            [pa.array(names, pa.string()), pa.array(missing, pa.int64()), values, counts, pa.array(kinds, pa.string()),
-             _string_lists(labels)],
+            [arrow_strings(names), arrow_numbers(missing), values, counts, arrow_strings(kinds), _string_lists(labels)],
             schema=_TABLE_SCHEMA.with_metadata(meta),
         )
         path = Path(path)
@@ -352,19 +350,24 @@ def _string_lists(arrays: list) -> pa.LargeListArray:
     flat = [a for a in arrays if a is not None]
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum([0 if a is None else len(a) for a in arrays], out=offsets[1:])
-    mask = pa.array([a is None for a in arrays])
-    values = pa.concat_arrays(flat) if flat else pa.array([], pa.large_string())
-    return pa.LargeListArray.from_arrays(pa.array(offsets), values, mask=mask)
+    valid = pa.py_buffer(np.packbits([a is not None for a in arrays], bitorder="little"))
+    values = pa.concat_arrays(flat) if flat else pa.nulls(0, pa.large_string())
+    return pa.Array.from_buffers(pa.large_list(pa.large_string()), len(arrays), [valid, pa.py_buffer(offsets)],
+                                 children=[values])  # (from_arrays with a mask imports pyarrow.compute)
+
+
+def _as_type(values: pa.Array, arrow_type: pa.DataType) -> pa.Array:
+    """``values`` cast to ``arrow_type`` (``Array.cast`` imports pyarrow.compute, 0.1-0.3 s, only when it casts)."""
+    return values if values.type == arrow_type else values.cast(arrow_type)
 
 
 def _categories(labels: pa.Scalar, cumulative: np.ndarray, missing: int, source_type: pa.DataType,
                 cap: int) -> Categories:
-    import pyarrow.compute as pc
     if not labels.is_valid:
         return Categories.restore(None, [], missing, int(cumulative[-1]), cap, canonical_type(source_type))
     values = labels.values
     if canonical_type(source_type) != values.type:  # integer categories, stored as their decimal text
-        values = pc.cast(values, canonical_type(source_type))
+        values = _as_type(values, canonical_type(source_type))
     return Categories.restore(values, np.diff(cumulative), missing, int(cumulative[-1]), cap)
 
 
@@ -372,7 +375,7 @@ def _large_list(arrays: list[np.ndarray], value_type: pa.DataType) -> pa.LargeLi
     offsets = np.zeros(len(arrays) + 1, dtype=np.int64)
     np.cumsum([a.size for a in arrays], out=offsets[1:])
     flat = np.concatenate(arrays) if arrays else np.empty(0)
-    return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array(flat, value_type))
+    return pa.LargeListArray.from_arrays(arrow_numbers(offsets), arrow_numbers(flat, value_type.to_pandas_dtype()))
 
 
 def _unpack(arr, names) -> list[np.ndarray]:

@@ -1,7 +1,10 @@
 """``streamdrift watch`` over part files against pyarrow decoding them alone, and its start-up.
 
-Steady state is the watch of 10M rows minus the watch of a 1,000-row file (start-up),
-against pyarrow iterating the same parts minus ``import pyarrow.parquet``, round by round.
+Steady state is ``watch()`` over 10M rows in a warm process (numba imported and its kernels
+dispatched once, as in any watch past its first windows), against pyarrow iterating the
+same parts in the same process, interleaved. The command is measured too, whole and minus
+a tiny watch (which imports neither numba nor pyarrow.compute, so that difference carries
+numba's one-time import and first dispatch besides the rows), and its start-up on its own.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import tempfile
 from pathlib import Path
 
 import _data
-from _baselines import KL_TOL, arrow_to_float, oracle_feature, parquet_files, pyarrow_command
-from _harness import Row, Timing, cli_command, measured_rounds, ratio_row, run_measured
+from _baselines import KL_TOL, arrow_to_float, oracle_feature, parquet_files, pyarrow_command, pyarrow_iterate
+from _harness import Row, Timing, cli_command, measured_rounds, ratio_row, run_measured, timed
 
 ORDER = 60
 SIZES = {
@@ -36,6 +39,7 @@ def run(ctx) -> list[Row]:
         run_measured(cli_command("profile", ref, "-o", prof), ok_codes=(0,))
         run_measured(cli_command("watch", "--reference", prof, stream, "--format", "json"), out)
         _check_windows([json.loads(s) for s in out.read_text().splitlines() if s.strip()], ref, stream, cols, n)
+        warm = _warm(prof, stream, cols, n, ctx.repeats)
         runs = measured_rounds(dict(
             watch=cli_command("watch", "--reference", prof, stream, "--format", "json"),
             pyarrow=pyarrow_command(BATCH_SIZE, cols, [stream]),
@@ -52,11 +56,14 @@ def run(ctx) -> list[Row]:
     big_rss, small_rss = min(r.rss_mib for r in runs["watch"]), min(r.rss_mib for r in runs["small"])
     size = f"{n / 1e6:g}M rows x {len(cols)} in {parts} part files, saved profile"
     return [
-        ratio_row(group="watch", case=f"`watch` steady state (minus start-up), {size}", t=t, name="watch_steady",
-                  baseline="pyarrow_steady", baseline_name="pyarrow iterating the parts, minus its import",
-                  limit=1.2, target="<= 1.2x"),
-        ratio_row(group="watch", case="  same, start-up included (info)", t=t, name="watch", baseline="pyarrow",
-                  baseline_name="pyarrow iterating the parts (subprocess)"),
+        ratio_row(group="watch", case=f"`watch()` steady state: a warm process, {size}", t=warm, name="watch",
+                  baseline="pyarrow", baseline_name="pyarrow iterating the parts, same process", limit=1.2,
+                  target="<= 1.2x"),
+        ratio_row(group="watch", case="  the command minus a tiny watch (numba's import and first dispatch "
+                  "included; info)", t=t, name="watch_steady", baseline="pyarrow_steady",
+                  baseline_name="pyarrow iterating the parts, minus its import"),
+        ratio_row(group="watch", case="  the command, start-up included (info)", t=t, name="watch",
+                  baseline="pyarrow", baseline_name="pyarrow iterating the parts (subprocess)"),
         Row(group="watch", case=f"start-up: watch of a 1,000-row file with a saved profile of {ref_rows:,} rows",
             value=tiny_s, unit="s", target="< 0.5 s", ok=tiny_s < 0.5),
         Row(group="watch", case="start-up: `streamdrift watch --help`", value=help_s, unit="s", target="< 1 s",
@@ -66,6 +73,18 @@ def run(ctx) -> list[Row]:
             ratio=big_rss / small_rss, ratio_text=f"{big_rss / small_rss:.2f}x of 1x", target="flat: <= 1.25x",
             ok=big_rss / small_rss <= 1.25),
     ]
+
+
+def _warm(prof, stream, cols, n, repeats) -> dict[str, Timing]:
+    """``watch()`` and pyarrow over the same parts in this process, interleaved, after a warm-up run each."""
+    from streamdrift.watch import watch
+
+    def watched():
+        windows = list(watch(prof, [stream]))
+        assert sum(w.rows for w in windows) == n, "watch() did not see every row"
+        return len(windows)
+
+    return timed(dict(watch=watched, pyarrow=lambda: pyarrow_iterate([stream], cols, BATCH_SIZE)), repeats)
 
 
 def _check_windows(records, ref, stream, cols, n):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 from streamdrift.defaults import EPS
@@ -30,38 +31,25 @@ ALTERNATIVES = {
     "missing": ["rows_dropped", "filled_with_zero"],
     "closed": ["right"],
 }
-CODE_OF = {
-    ("direction", "reversed"): "reversed_direction",
-    ("smoothing", "probabilities"): "epsilon_on_probabilities",
-    ("smoothing", "probabilities_renormalised"): "epsilon_on_probabilities",
-    ("smoothing", "none_raw"): "no_smoothing",
-    ("smoothing", "none_drop_empty"): "no_smoothing",
-    ("smoothing", "none_scipy"): "no_smoothing",
-    ("range", "per_sample"): "per_sample_range",
-    ("range", "reference_only"): "reference_range_only",
-    ("log", "2"): "wrong_log_base",
-    ("log", "10"): "wrong_log_base",
-    ("bins", 10): "wrong_bin_count",
-    ("bins", 19): "wrong_bin_count",
-    ("bins", 21): "wrong_bin_count",
-    ("missing", "rows_dropped"): "nan_not_dropped",
-    ("missing", "filled_with_zero"): "nan_not_dropped",
-    ("closed", "right"): "right_closed_bins",
-}
-DETAIL_OF = {
-    ("smoothing", "probabilities"): "adds epsilon to the probabilities, not to the counts",
-    ("smoothing", "probabilities_renormalised"): "adds epsilon to the probabilities and renormalises",
-    ("smoothing", "none_raw"): "no epsilon: empty bins give inf or nan",
-    ("smoothing", "none_drop_empty"): "no epsilon: bins empty on either side are dropped",
-    ("smoothing", "none_scipy"): "no epsilon: bins empty in old are dropped, empty in new give inf",
-    ("log", "2"): "uses log2",
-    ("log", "10"): "uses log10",
-    ("bins", 10): "uses 10 bins",
-    ("bins", 19): "uses 19 bins (linspace(lo, hi, 20) edges)",
-    ("bins", 21): "uses 21 bins (linspace(lo, hi, 22) edges)",
-    ("missing", "rows_dropped"): "drops whole rows with a NaN in any column (DataFrame.dropna())",
-    ("missing", "filled_with_zero"): "fills missing values with 0",
-    ("closed", "right"): "bins are (a, b] (pd.cut): a value on an inner edge is counted in the lower bin",
+MISTAKES = {  # (axis, choice): (reason code, what the submission does, or None when the code says it)
+    ("direction", "reversed"): ("reversed_direction", None),
+    ("smoothing", "probabilities"): ("epsilon_on_probabilities", "adds epsilon to the probabilities, not to the counts"),
+    ("smoothing", "probabilities_renormalised"): ("epsilon_on_probabilities",
+                                                  "adds epsilon to the probabilities and renormalises"),
+    ("smoothing", "none_raw"): ("no_smoothing", "no epsilon: empty bins give inf or nan"),
+    ("smoothing", "none_drop_empty"): ("no_smoothing", "no epsilon: bins empty on either side are dropped"),
+    ("smoothing", "none_scipy"): ("no_smoothing", "no epsilon: bins empty in old are dropped, empty in new give inf"),
+    ("range", "per_sample"): ("per_sample_range", None),
+    ("range", "reference_only"): ("reference_range_only", None),
+    ("log", "2"): ("wrong_log_base", "uses log2"),
+    ("log", "10"): ("wrong_log_base", "uses log10"),
+    ("bins", 10): ("wrong_bin_count", "uses 10 bins"),
+    ("bins", 19): ("wrong_bin_count", "uses 19 bins (linspace(lo, hi, 20) edges)"),
+    ("bins", 21): ("wrong_bin_count", "uses 21 bins (linspace(lo, hi, 22) edges)"),
+    ("missing", "rows_dropped"): ("nan_not_dropped", "drops whole rows with a NaN in any column (DataFrame.dropna())"),
+    ("missing", "filled_with_zero"): ("nan_not_dropped", "fills missing values with 0"),
+    ("closed", "right"): ("right_closed_bins",
+                          "bins are (a, b] (pd.cut): a value on an inner edge is counted in the lower bin"),
 }
 
 
@@ -131,11 +119,13 @@ def _column_inputs(case: Case, column: str, missing: str, rows) -> tuple[np.ndar
 
 
 class _Variants:
-    """Values of variants on one case, with the bin counts shared between variants cached."""
+    """Values of variants on one case, cached: the bin counts shared between variants, and each
+    variant's value (they depend on the case only, never on a submission)."""
 
     def __init__(self, case: Case):
         self.case = case
         self.counts: dict = {}
+        self.values: dict = {}
         self._rows = None
 
     def rows(self):
@@ -148,6 +138,12 @@ class _Variants:
         return self._rows
 
     def value(self, column: str, variant: dict) -> float:
+        full = (column, *(variant[axis] for axis in CORRECT))
+        if full not in self.values:
+            self.values[full] = self._value(column, variant)
+        return self.values[full]
+
+    def _value(self, column: str, variant: dict) -> float:
         key = (column, variant["missing"], variant["range"], variant["bins"], variant["closed"])
         if key not in self.counts:
             rows = self.rows() if variant["missing"] == "rows_dropped" else None
@@ -162,9 +158,30 @@ class _Variants:
         return _kl(c_p, c_q, variant["smoothing"], variant["log"])
 
 
+CACHED_CASES = 8 * 16
+"""Cases whose variants are kept (a few seeds' worth): grading many submissions on the same
+cases computes each variant once, not once per submission."""
+_cache: dict[int, tuple[Case, _Variants]] = {}
+_cache_lock = threading.Lock()
+
+
+def variants_of(case: Case) -> _Variants:
+    """The (cached) variants of ``case``. Thread-safe: two threads may compute a value twice,
+    never a different one."""
+    with _cache_lock:
+        hit = _cache.get(id(case))
+        if hit is not None and hit[0] is case:
+            return hit[1]
+        if len(_cache) >= CACHED_CASES:
+            del _cache[next(iter(_cache))]
+        variants = _Variants(case)
+        _cache[id(case)] = (case, variants)  # the case is kept, so its id is not reused meanwhile
+        return variants
+
+
 def variant_kls(case: Case, variant: dict) -> dict[str, float]:
     """``{column: value}`` of one variant (a dict of axis -> choice) on a case."""
-    v = _Variants(case)
+    v = variants_of(case)
     return {c: v.value(c, variant) for c in case.columns}
 
 
@@ -202,7 +219,7 @@ def diagnose(case: Case, got: dict[str, float], expected: dict[str, float], tole
     if not columns:
         return [], []
     probe = max(columns, key=lambda c: _distance(got[c], expected[c]))
-    variants = _Variants(case)
+    variants = variants_of(case)
     found = [] if found is None else found
     for change in itertools.chain(list(found), _variants(1), _variants(2)):
         variant = {**CORRECT, **change}
@@ -220,10 +237,9 @@ def diagnose(case: Case, got: dict[str, float], expected: dict[str, float], tole
             found.append(change)
         codes, details = [], []
         for axis, value in change.items():
-            code = CODE_OF[(axis, value)]
+            code, detail = MISTAKES[(axis, value)]
             if code not in codes:
                 codes.append(code)
-            detail = DETAIL_OF.get((axis, value))
             if detail:
                 details.append(f"{code}: {detail}")
         return codes, details

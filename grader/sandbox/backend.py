@@ -64,13 +64,18 @@ def raw_run(job: dict, bufs, truncated: bool, timed_out: bool, exit_code, starte
                   time.monotonic() - started, truncated, garbage, memory_exceeded, layers)
 
 
-def isolation_layers(isolated: bool) -> dict:
+def isolation_layers(isolated: bool, probe: bool = True) -> dict:
     """The layers a backend puts around the harness; raises SandboxError when ``isolated`` is
-    asked for and bubblewrap cannot be used here (with how to install it)."""
+    asked for and bubblewrap cannot be used here (with how to install it).
+
+    ``probe=False`` checks only that ``bwrap`` is installed, not that it can build the root
+    (a sandboxed interpreter started just to ask): a backend whose own start shows that
+    anyway (the fork server's ``ready``) asks ``bwrap.unavailable()`` only when it failed.
+    """
     from grader.sandbox import bwrap, cgroup
 
     if isolated:
-        reason = bwrap.unavailable()
+        reason = bwrap.unavailable() if probe else bwrap.missing()
         if reason:
             raise SandboxError(reason)
     return {"bwrap": isolated, "cgroup_memory": cgroup.available()}

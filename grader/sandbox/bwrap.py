@@ -98,10 +98,16 @@ def command(harness_args: list[str], die_with_parent: bool = True) -> list[str]:
             "--", interpreter(), "-I", "-S", "-B", f"{HARNESS_DIR}/harness.py", "--site", SITE, *harness_args]
 
 
+def missing() -> str | None:
+    """How to install bubblewrap when it is not installed (None when it is); cheap, no probe."""
+    return INSTALL_HINT if shutil.which("bwrap") is None else None
+
+
 @lru_cache(maxsize=1)
 def unavailable() -> str | None:
-    """Why the bubblewrap layer cannot be used here (None when it can)."""
-    if shutil.which("bwrap") is None:
+    """Why the bubblewrap layer cannot be used here (None when it can): starts a probe in the
+    minimal root once per process."""
+    if missing():
         return INSTALL_HINT
     try:
         out = subprocess.run(command(["--probe"]), stdin=subprocess.DEVNULL, capture_output=True, timeout=60)

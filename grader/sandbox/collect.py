@@ -25,10 +25,7 @@ def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kil
     truncated = timed_out = False
     ended_at = killed_at = None
     try:
-        for name, fd in streams.items():
-            os.set_blocking(fd, False)
-            sel.register(fd, selectors.EVENT_READ, name)
-        sel.register(exit_fd, selectors.EVENT_READ, None)
+        _register(sel, streams, exit_fd)
         open_streams = len(streams)
         while open_streams or ended_at is None:
             now = time.monotonic()
@@ -46,19 +43,11 @@ def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kil
                     on_exit()
                     ended_at = time.monotonic()
                     continue
-                chunk = _read(key.fd)
-                if chunk is None:
-                    continue
-                if not chunk:
+                closed, cut = _take(key, bufs, limits)
+                truncated = truncated or cut
+                if closed:
                     sel.unregister(key.fd)
                     open_streams -= 1
-                    continue
-                buf = bufs[key.data]
-                room = limits[key.data] - len(buf)
-                if len(chunk) > room:
-                    truncated = True
-                    chunk = chunk[: max(room, 0)]
-                buf += chunk
     finally:
         sel.close()
         for fd in streams.values():
@@ -67,6 +56,30 @@ def collect(streams: dict[str, int], exit_fd: int, on_exit, deadline: float, kil
             except OSError:
                 pass
     return bufs, truncated, timed_out, ended_at is not None
+
+
+def _register(sel, streams: dict[str, int], exit_fd: int) -> None:
+    """Watch each stream (non-blocking, keyed by its name) and the end signal (keyed by None)."""
+    for name, fd in streams.items():
+        os.set_blocking(fd, False)
+        sel.register(fd, selectors.EVENT_READ, name)
+    sel.register(exit_fd, selectors.EVENT_READ, None)
+
+
+def _take(key, bufs: dict[str, bytearray], limits: dict[str, int]) -> tuple[bool, bool]:
+    """Read what the stream of ``key`` has, keeping at most its limit: ``(closed, truncated)``."""
+    chunk = _read(key.fd)
+    if chunk is None:
+        return False, False
+    if not chunk:
+        return True, False
+    buf = bufs[key.data]
+    room = limits[key.data] - len(buf)
+    if len(chunk) > room:
+        buf += chunk[: max(room, 0)]
+        return False, True
+    buf += chunk
+    return False, False
 
 
 def _limit(ended_at, killed_at, deadline: float) -> float:

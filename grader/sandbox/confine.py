@@ -60,6 +60,30 @@ def unshare(flags: int) -> bool:
     return _call("unshare", flags)
 
 
+def setns(fd: int, nstype: int) -> bool:
+    return _call("setns", fd, nstype)
+
+
+def fork_pid1(own_pid_ns) -> tuple[int, bool]:
+    """``os.fork()``, the child as PID 1 of a new PID namespace when ``own_pid_ns`` (a descriptor
+    of this process's own PID namespace) is given and the kernel allows it: one fork per job
+    where ``confine`` would fork a second time. Returns ``(pid, in_new_namespace)``.
+
+    ``unshare(CLONE_NEWPID)`` applies to this process's next children; ``setns`` back to its
+    own namespace right after the fork lets the next job get a namespace of its own again.
+    """
+    fresh = own_pid_ns is not None and unshare(CLONE_NEWPID)
+    try:
+        pid = os.fork()
+    except BaseException:
+        if fresh:
+            setns(own_pid_ns, CLONE_NEWPID)
+        raise
+    if pid != 0 and fresh and not setns(own_pid_ns, CLONE_NEWPID):
+        raise OSError("could not return to the server's own PID namespace")
+    return pid, fresh
+
+
 def mount(source, target, fstype, flags: int, data=None) -> bool:
     enc = lambda x: None if x is None else os.fsencode(x)  # noqa: E731
     return _call("mount", enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags), enc(data))
@@ -208,35 +232,39 @@ def _wait_and_mirror(pid: int, report) -> None:
     os._exit(os.WEXITSTATUS(status))
 
 
-def _namespaces(root: bool, job: dict) -> list:
+def _namespaces(root: bool, job: dict, pid1: bool) -> list:
+    """Unshare what is allowed; ``pid1``: this process is already PID 1 of a new PID namespace."""
     if not (root and job.get("namespaces", True)):
         return []
     for flags, names in ((CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWNS, ["pid", "net", "ipc", "mount"]),
                          (CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC, ["pid", "net", "ipc"]),
                          (CLONE_NEWNET, ["net"])):
-        if unshare(flags):
-            return names
-    return []
+        if unshare(flags & ~CLONE_NEWPID if pid1 else flags):
+            return ["pid", *names] if pid1 and "pid" not in names else names
+    return ["pid"] if pid1 else []
 
 
-def confine(job: dict, paths: list, report_exit) -> dict:
+def confine(job: dict, paths: list, report_exit, pid1: bool = False) -> dict:
     """Confine this process; return what was applied. ``paths``: what the job must read.
 
-    With a PID namespace this forks: the outer process waits for the job, calls
-    ``report_exit({"signal"|"code": n})`` and never returns.
+    With a new PID namespace this forks: the outer process waits for the job, calls
+    ``report_exit({"signal"|"code": n})`` and never returns. ``pid1``: this process already
+    is PID 1 of a fresh PID namespace (``fork_pid1``): no second fork, and its parent (the
+    fork server) reports how it ended.
     """
     info = {"namespaces": [], "uid": None, "rlimits": True, "mounts": []}
     root = os.geteuid() == 0
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     workdir = job["workdir"]
-    uid = UID_BASE + os.getpid() if root and job.get("drop_privileges", True) else None
-    info["namespaces"] = _namespaces(root, job)
+    host_pid = int(os.readlink("/proc/self")) if pid1 else os.getpid()  # /proc: still the parent's view
+    uid = UID_BASE + host_pid if root and job.get("drop_privileges", True) else None
+    info["namespaces"] = _namespaces(root, job, pid1)
     if uid is not None:  # before any uid change; harmless if we stay root
         for path in (workdir, os.path.join(os.path.dirname(workdir), "numba")):
             for base, _dirs, _files in os.walk(path):
                 os.chown(base, uid, uid)  # the directories only: linked cache files stay root's
-    if "pid" in info["namespaces"]:
+    if "pid" in info["namespaces"] and not pid1:
         pid = os.fork()
         if pid != 0:
             _wait_and_mirror(pid, report_exit)

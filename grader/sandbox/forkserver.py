@@ -17,7 +17,7 @@ import time
 
 from grader.sandbox import bwrap
 from grader.sandbox import protocol as p
-from grader.sandbox.backend import Backend, full_job, isolation_layers, raw_run
+from grader.sandbox.backend import Backend, SandboxError, full_job, isolation_layers, raw_run
 from grader.sandbox.cgroup import MemoryGroup, available as cgroup_available, enter_command
 from grader.sandbox.collect import collect
 from grader.sandbox.confine import kill_group
@@ -39,7 +39,7 @@ class _Worker:
 
     def __init__(self, isolated: bool = True):
         self.isolated = isolated
-        self.layers = {"backend": "fork", **isolation_layers(isolated)}
+        self.layers = {"backend": "fork", **isolation_layers(isolated, probe=False)}  # ``ready`` is the probe
         self.group = MemoryGroup() if cgroup_available() else None
         parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -58,6 +58,9 @@ class _Worker:
             msg, _ = p.recv_frame(self.sock)
         except (EOFError, OSError, ValueError) as exc:
             self.close()
+            reason = bwrap.unavailable() if isolated else None  # why, in one line, when it is the sandbox
+            if reason:
+                raise SandboxError(reason) from None
             raise WorkerError(f"the grader worker did not start ({exc})") from None
         self.sock.settimeout(None)
         if msg.get("event") != p.READY:

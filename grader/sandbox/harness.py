@@ -290,15 +290,17 @@ def readable_paths() -> list:
     return [p for p in {sys.base_prefix, sys.prefix, exe, os.path.dirname(os.path.dirname(HERE))} if p]
 
 
-def run_job(job: dict, result_fd: int, frames=None, data: bytes = None) -> None:
-    """Confine, run the job, report, and leave with ``os._exit`` (no atexit of the submission)."""
+def run_job(job: dict, result_fd: int, frames=None, data: bytes = None, pid1: bool = False) -> None:
+    """Confine, run the job, report, and leave with ``os._exit`` (no atexit of the submission).
+
+    ``pid1``: this process is PID 1 of a fresh PID namespace already (``confine.confine``)."""
     out = Channel(result_fd, bytes.fromhex(job.pop("key", "")))
     code = 70
     try:
         checks = judge.bind() if job.get("mode") == "grade" else None
         if job.get("mode") == "grade" and frames is None:  # built while still trusted and privileged
             frames = build_frames(protocol.decode_cases(data), checks[0])
-        info = confine.confine(job, readable_paths(), lambda how: out.send({"event": protocol.EXIT, **how}))
+        info = confine.confine(job, readable_paths(), lambda how: out.send({"event": protocol.EXIT, **how}), pid1)
     except BaseException as exc:  # the sandbox could not be set up: the grader's problem, not the job's
         out.send({"event": protocol.HARNESS_ERROR, "stage": "confine", "error": describe_exception(exc)})
         os._exit(code)

@@ -229,12 +229,12 @@ def test_one_side_alone_is_chosen_as_compare_chooses():
         reference_selection(TableSource(pa.table({"b": [b"x"]}), "reference"))
 
 
-def test_importing_the_commands_does_not_import_pyarrow_compute():
-    """``pyarrow.compute`` costs 0.1-0.3 s at start-up: imported only where categories are counted."""
-    import subprocess
-    import sys
+def test_saving_a_numeric_profile_imports_none_of_the_heavy_modules(tmp_path):
+    """``pyarrow.array`` of numpy or Python lists imports pandas (and with it pyarrow.compute): a
+    profile is saved from Arrow buffers (compare and watch: tests/streamdrift/test_startup.py)."""
+    from tests.streamdrift.cli_helpers import modules_loaded
+    from tests.streamdrift.test_startup import HEAVY
 
-    code = ("import sys, streamdrift, streamdrift.cli, streamdrift.watch, streamdrift.profile, "
-            "streamdrift.comparison, streamdrift.report, streamdrift.categories; print('pyarrow.compute' in sys.modules)")
-    p = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
-    assert p.stdout == b"False\n", p.stderr.decode()[-500:]
+    path = tmp_path / "n.parquet"
+    pq.write_table(pa.table({"x": np.arange(10.0)}), path)
+    assert modules_loaded(["profile", path, "-o", tmp_path / "p"], HEAVY) == []

@@ -231,7 +231,7 @@ def test_follower_waits_for_complete_files_in_order(tmp_path):
     pq.write_table(CUR.slice(1000, 500), folder / "part-1.parquet")
     (folder / ".part-2.parquet.tmp").write_bytes(b"ignored")
     time.sleep(0.3)
-    assert items._q.empty()
+    assert items.ahead == 0
     (folder / "part-0.parquet").write_bytes(data)
     first = next(it)
     assert first.num_rows == 1000

@@ -41,3 +41,18 @@ def test_correct_variant_is_the_reference():
         got = variant_kls(case, CORRECT)
         exp = expected_kls(case)
         assert all(abs(got[c] - exp[c]) <= 1e-12 for c in case.columns), case.name
+
+
+def test_each_variant_is_computed_once_per_case(monkeypatch):
+    """The variants depend on the case only: a second submission with the same mistake is
+    named from the cache (no histogram recomputed), with the same codes and details."""
+    from grader.grading import diagnose as d
+
+    case = CASES["spec_example"]
+    got = variant_kls(case, {**CORRECT, "log": "2", "bins": 10})
+    first = diagnose(case, got, expected_kls(case), 1e-6)
+    calls = []
+    monkeypatch.setattr(d, "_counts", lambda *a, **k: calls.append(a) or pytest.fail("recomputed"))
+    assert diagnose(case, got, expected_kls(case), 1e-6) == first == (["wrong_log_base", "wrong_bin_count"],
+                                                                      first[1])
+    assert calls == []
