@@ -164,7 +164,7 @@ class DaskExecutor(Executor):
             columns = [c for c in source.frame.columns if str(c) in states]  # labels may be numbers
             tasks = [(fill_frame, part) for part in source.frame[columns].to_delayed()]
         else:
-            from streamdrift.comparison import Counter
+            from streamdrift.counting import Counter
 
             with Counter(self.threads, decoding=reads_files(source)) as counter:
                 counter.fill(source, states, batch_size)

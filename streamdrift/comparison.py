@@ -10,20 +10,16 @@ data does not have, the affected features are counted again on the true range, s
 result is exact whatever a writer put in the footer.
 """
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-
-import pyarrow as pa
-
 from streamdrift._kernels import expect
 from streamdrift.categories import Categories
 from streamdrift.convert import CATEGORICAL, NUMERIC
-from streamdrift.background import Background
 from streamdrift.defaults import BATCH_SIZE, BINS, EPS, MAX_CATEGORIES, THRESHOLD
 from streamdrift.errors import DriftError
-from streamdrift.executor import DASK_TIMEOUT, Executor, executor_for
+from streamdrift.counting import Counter, thread_count  # noqa: F401 - where watch and tests import them
+from streamdrift.executor import DASK_TIMEOUT
+from streamdrift.executors import executor_for
 from streamdrift.features import select_features, side_name
-from streamdrift.io import FileSource, Source
+from streamdrift.io import Source
 from streamdrift.report import FeatureDrift, Report
 from streamdrift.state import Histogram, Range
 from streamdrift.stats import binnable_edges
@@ -168,57 +164,6 @@ def _count(sides, features, ranges, bins, batch_size, counter, others=None) -> l
         counter.fill(side, states, batch_size)
         out.append(states)
     return out
-
-
-def thread_count(threads: int | None, decoding: bool = False) -> int:
-    """Threads to count features on: as asked, else one per CPU, less one while pyarrow decodes files.
-
-    Decoding and counting are both CPU-bound; on 2 cores, two counting threads beside the
-    decoder are slower than one (measured in benchmarks/, compare group).
-    """
-    if threads:
-        return max(1, threads)
-    cpus = os.cpu_count() or 1
-    return max(1, cpus - 1 if decoding else cpus)
-
-
-class Counter(Executor):
-    """The local executor: feeds a source's batches to per-feature states, features in parallel on a thread pool."""
-
-    def __init__(self, threads: int | None, decoding: bool = False):
-        self.threads = thread_count(threads, decoding)
-        self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="streamdrift") if self.threads > 1 else None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-
-    def fill(self, source: Source, states: dict, batch_size: int) -> None:
-        """``update`` every state with its column of every batch of ``source``."""
-        names = list(states)
-        batches = source.batches(names, batch_size)
-        reader = Background(batches) if isinstance(source, FileSource) else None
-
-        def update(name, column):
-            state = states[name]
-            for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-                state.update(chunk)
-
-        try:
-            for batch in reader if reader is not None else batches:
-                columns = [batch.column(name) for name in names]
-                if self._pool is None or len(names) == 1:
-                    for name, column in zip(names, columns):
-                        update(name, column)
-                else:
-                    for fut in [self._pool.submit(update, n, c) for n, c in zip(names, columns)]:
-                        fut.result()
-        finally:
-            if reader is not None:
-                reader.close()
 
 
 def check_threshold(threshold) -> float:

@@ -3,7 +3,7 @@
 ``compare`` and ``profile`` fill mergeable per-feature states (``Range``, ``Histogram``,
 the profile's ``ColumnBuilder``) with the columns of a source; an ``Executor`` decides where:
 
-* ``Counter`` (streamdrift.comparison): this process, features in parallel on threads;
+* ``Counter`` (streamdrift.counting): this process, features in parallel on threads;
 * ``DaskExecutor`` (streamdrift.cluster): each partition (a file or a run of row groups)
   fills fresh copies of the states on a worker, the copies are summed in a tree with
   ``+`` and only the sum comes back. Counts are integers, so the sum is the same whatever
@@ -12,7 +12,8 @@ the profile's ``ColumnBuilder``) with the columns of a source; an ``Executor`` d
 The grader's batch uses the same seam through ``map_unordered`` (grade each submission,
 results in completion order).
 
-Nothing here imports dask: ``executor_for`` does, only when asked for a cluster.
+Nothing here imports dask, nor an executor: ``streamdrift.executors.executor_for`` picks one
+(and imports dask only when asked for a cluster).
 """
 
 from __future__ import annotations
@@ -80,19 +81,3 @@ def reads_files(obj) -> bool:
     if isinstance(obj, (list, tuple)):
         return bool(obj) and all(isinstance(p, (str, os.PathLike)) for p in obj)
     return isinstance(obj, (str, os.PathLike, FileSource))
-
-
-def executor_for(dask=None, inputs: tuple = (), threads: int | None = None, timeout: float = DASK_TIMEOUT) -> Executor:
-    """The executor for ``inputs``: a Dask cluster when ``dask`` is given (an address,
-    ``local``/``local:N``, a ``distributed.Client`` or an ``Executor``) or an input is a dask collection;
-    otherwise local threads (``threads``, default one per CPU, less one while decoding files).
-    """
-    if isinstance(dask, Executor):
-        return dask
-    if dask is not None or any(is_dask_collection(x) for x in inputs):
-        from streamdrift.cluster import DaskExecutor
-
-        return DaskExecutor.connect(dask, timeout=timeout, threads=threads)
-    from streamdrift.comparison import Counter
-
-    return Counter(threads, decoding=any(reads_files(x) for x in inputs))

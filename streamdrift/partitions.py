@@ -122,7 +122,7 @@ class PartitionSource(Source):
 
 
 def _fill(source: Source, states: dict, batch_size: int) -> dict:
-    from streamdrift.comparison import Counter
+    from streamdrift.counting import Counter
 
     with Counter(1) as counter:  # one task, one thread: the cluster's parallelism is its tasks
         counter.fill(source, states, batch_size)

@@ -243,7 +243,7 @@ class Profile:
 
         ``kinds`` maps a feature to "categorical" (its per-category counts, a ``Categories``)
         or "numeric" (the default: a ``ColumnProfile``)."""
-        from streamdrift.comparison import Counter
+        from streamdrift.counting import Counter
 
         kinds = kinds or {}
         builders = {f: Categories(max_categories) if kinds.get(f) == CATEGORICAL else ColumnBuilder() for f in features}

@@ -83,7 +83,7 @@ def cluster(dask: str | None, timeout: float):
         yield None
         return
     from streamdrift.errors import DriftError
-    from streamdrift.executor import executor_for
+    from streamdrift.executors import executor_for
 
     try:
         executor = executor_for(dask, timeout=timeout)

@@ -44,7 +44,7 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
     ``pool`` are not used); a submission whose worker died is graded again on another, and
     one whose workers kept dying is a ``harness_error`` (no verdict), never a failure.
     """
-    from streamdrift.executor import executor_for
+    from streamdrift.executors import executor_for
 
     items = list(enumerate(submissions))
     jobs = max(1, int(jobs or os.cpu_count() or 1))

@@ -31,7 +31,7 @@ Other columns are reported as skipped.""")
 @dask_options
 def profile_command(reference, output, columns, categorical, max_categories, batch_size, threads, dask, dask_timeout):
     """Save the reference profile of REF (Parquet or Arrow files, directories, or '-') to a file."""
-    from streamdrift.executor import executor_for
+    from streamdrift.executors import executor_for
     from streamdrift.features import reference_selection
     from streamdrift.profile import is_profile
     from streamdrift.report import plural

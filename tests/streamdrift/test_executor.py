@@ -9,8 +9,9 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from streamdrift.comparison import Counter
-from streamdrift.executor import Executor, executor_for, is_dask_collection, reads_files
+from streamdrift.counting import Counter
+from streamdrift.executor import Executor, is_dask_collection, reads_files
+from streamdrift.executors import executor_for
 from streamdrift.partitions import FileInfo, Partition, PartitionSource, merge, split
 from streamdrift.profile import ColumnBuilder
 from streamdrift.state import Histogram, Range
