@@ -39,7 +39,7 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
     submissions) is started, in the background, and closed here, unless ``pool`` is given (e.g. already warmed with ``ForkPool.warm()`` for a
     benchmark; it is left open). Extra keywords go to ``grade_code``.
 
-    ``executor`` (``streamdrift.executor``: ``executor_for("tcp://host:8786")``) grades on a
+    ``executor`` (``streamdrift.executors.executor_for("tcp://host:8786")``) grades on a
     Dask cluster instead: each worker process grades with its own warm pool (``jobs`` and
     ``pool`` are not used); a submission whose worker died is graded again on another, and
     one whose workers kept dying is a ``harness_error`` (no verdict), never a failure.
