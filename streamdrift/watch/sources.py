@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from streamdrift.convert import is_feature_type, is_numeric
+from streamdrift.convert import is_categorical, is_feature_type, is_numeric
 from streamdrift.defaults import BATCH_SIZE
 from streamdrift.errors import DriftError
 from streamdrift.files import IPC_STREAM, check_columns, cut_stream, data_files, sniff
@@ -203,7 +203,8 @@ def file_batches(
             if check is not None:
                 check(source.schema, where)
             batches = source.batches(features, batch_size)
-            for batch in keeping_types(batches, source.schema, features, {} if types is None else types, where):
+            for batch in keeping_types(batches, source.schema, _typed(features, source.schema), {} if types is None
+                                       else types, where):
                 rows += batch.num_rows
                 if rows <= skip:
                     continue
@@ -214,6 +215,12 @@ def file_batches(
                     return
     except DriftError as exc:
         yield Problem(where, exc, rows)
+
+
+def _typed(features: list[str], schema: pa.Schema) -> list[str]:
+    """The features whose type must stay the first file's: not the categories, counted by value whatever
+    their layout (a part file of strings may follow one of dictionaries)."""
+    return [f for f in features if schema.get_field_index(f) < 0 or not is_categorical(schema.field(f).type)]
 
 
 def _accepted(check):
@@ -260,7 +267,8 @@ def _stream_batches(raw, head, features, types, check) -> Iterator[pa.RecordBatc
         check_columns(reader.schema, features, STDIN_NAME, accept=_accepted(check))
         if check is not None:
             check(reader.schema, STDIN_NAME)
-        for batch in keeping_types(reader, reader.schema, features, {} if types is None else types, STDIN_NAME):
+        for batch in keeping_types(reader, reader.schema, _typed(features, reader.schema), {} if types is None
+                                   else types, STDIN_NAME):
             rows += batch.num_rows
             yield batch.select(features)
         if stream.cut and not raw.stopped:

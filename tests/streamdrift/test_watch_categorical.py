@@ -189,3 +189,23 @@ def test_state_of_a_categorical_watch_resumes_and_checks_its_settings(data, tmp_
         list(watch(ref, parts, window=500, categorical=["zip"], state=state, max_categories=5))
     with pytest.raises(DriftError, match="reference: "):
         list(watch(pq.read_table(ref).slice(1), parts, window=500, categorical=["zip"], state=state))
+
+
+def test_part_files_may_hold_strings_or_dictionaries(tmp_path):
+    """Categories are counted by value: a file of strings may follow one of dictionaries (numbers
+    must keep their first type)."""
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    pieces = [["a", "b", "a"], ["c", None, "a", "a"], ["b", "b"]]
+    layouts = [lambda v: pa.array(v).dictionary_encode(), lambda v: pa.array(v, pa.string()),
+               lambda v: pa.array(v, pa.large_string())]
+    for i, (values, layout) in enumerate(zip(pieces, layouts)):
+        pq.write_table(pa.table({"c": layout(values)}), parts / f"part-{i}.parquet")
+    ref = ["a", "b", "b", None]
+    windows = list(watch({"c": ref}, [parts], window=4))
+    rows = [v for p in pieces for v in p]
+    assert [w.end_row for w in windows] == [4, 8, 9]
+    for w in windows:
+        want = oracle_categorical(ref, rows[w.start_row : w.end_row])
+        (got,) = w.features
+        assert got.current_counts == want["cur_counts"].tolist() and abs(got.kl - want["kl"]) <= 1e-12
