@@ -122,8 +122,8 @@ def _count_at_least3(x, a, b, c):
 
 
 @njit(nogil=True, cache=True)
-def _block_counts(x, edges, ge):
-    """Add ``#(x >= edges[k])`` to ``ge[k]``; return ``#(x > hi)``, ``#(not NaN)``, ``#(x == lo)``."""
+def _block_counts(x, edges, ge, tally):
+    """Add ``#(x >= edges[k])`` to ``ge[k]``, and ``#(x > hi)``, ``#(not NaN)``, ``#(x == lo)`` to ``tally``."""
     k = 0
     while k + 3 <= edges.size:
         a, b, c = _count_at_least3(x, edges[k], edges[k + 1], edges[k + 2])
@@ -144,7 +144,9 @@ def _block_counts(x, edges, ge):
         above += v > hi
         not_nan += v == v
         at_lo += v == lo
-    return above, not_nan, at_lo
+    tally[0] += above
+    tally[1] += not_nan
+    tally[2] += at_lo
 
 
 @njit(nogil=True, cache=True)
@@ -159,8 +161,9 @@ def _infinities(values):
 
 
 @njit(nogil=True, cache=True)
-def _finish(values, edges, counts, ge, gt, not_nan, at_lo):
+def _finish(values, edges, counts, ge, tally):
     """Turn cumulative ``>=`` counts into bins (numpy's own rule) and the out-of-range tallies."""
+    gt, not_nan, at_lo = tally[0], tally[1], tally[2]
     bins = edges.size - 1
     last = bins - 1
     lt = not_nan - ge[0]
@@ -195,34 +198,24 @@ def fill_compare_float64(values, edges, counts):
     exactly the data's range (all inside, and both ends hit).
     """
     ge = np.zeros(edges.size, np.int64)
-    gt = 0
-    not_nan = 0
-    at_lo = 0
+    tally = np.zeros(3, np.int64)
     for start in range(0, values.size, BLOCK):
-        a, b, c = _block_counts(values[start : start + BLOCK], edges, ge)
-        gt += a
-        not_nan += b
-        at_lo += c
-    return _finish(values, edges, counts, ge, gt, not_nan, at_lo)
+        _block_counts(values[start : start + BLOCK], edges, ge, tally)
+    return _finish(values, edges, counts, ge, tally)
 
 
 @njit(nogil=True, cache=True)
 def fill_compare_cast(values, edges, counts):
     """``fill_compare_float64`` for any other dtype: each block is converted to float64 first."""
     ge = np.zeros(edges.size, np.int64)
+    tally = np.zeros(3, np.int64)
     buf = np.empty(BLOCK, np.float64)
-    gt = 0
-    not_nan = 0
-    at_lo = 0
     for start in range(0, values.size, BLOCK):
         block = values[start : start + BLOCK]
         for i in range(block.size):
             buf[i] = np.float64(block[i])
-        a, b, c = _block_counts(buf[: block.size], edges, ge)
-        gt += a
-        not_nan += b
-        at_lo += c
-    return _finish(values, edges, counts, ge, gt, not_nan, at_lo)
+        _block_counts(buf[: block.size], edges, ge, tally)
+    return _finish(values, edges, counts, ge, tally)
 
 
 @njit(nogil=True, cache=True)
