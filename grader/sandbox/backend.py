@@ -12,6 +12,7 @@ import time
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
+from grader.sandbox.confine import fresh_uid
 from grader.sandbox.limits import DEFAULT_LIMITS, Limits
 from grader.sandbox.protocol import HARNESS_ERROR, ISOLATION, CaseData, RawRun, parse_events
 from grader.sandbox.rundir import child_env
@@ -51,9 +52,9 @@ class Backend(ABC):
 
 def full_job(job: dict, limits: Limits, workdir: str) -> dict:
     """The job as the harness reads it: the limits, the working directory and environment, and
-    a fresh key that signs the harness's event lines."""
+    a fresh key that signs the harness's event lines, and a fresh uid to run as."""
     return {**limits.job_fields(), **job, "workdir": workdir, "timeout_s": limits.timeout_s,
-            "env": child_env(workdir), "key": secrets.token_hex(32)}
+            "env": child_env(workdir), "key": secrets.token_hex(32), "uid": fresh_uid()}
 
 
 def raw_run(job: dict, bufs, truncated: bool, timed_out: bool, exit_code, started: float, *,

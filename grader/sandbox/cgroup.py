@@ -28,10 +28,33 @@ def _base() -> tuple[str, int] | None:
             probe = os.path.join(base, "probe-" + uuid.uuid4().hex[:8])
             os.mkdir(probe)
             os.rmdir(probe)
+            _sweep(base)
             return base, version
         except OSError:
             continue
     return None
+
+
+def _sweep(base: str) -> None:
+    """Remove the groups of graders that have ended without removing them (killed, e.g. a Dask
+    worker): a group is named after its grader's pid, and only an empty group can be removed."""
+    for name in os.listdir(base):
+        owner = name.partition("-")[0]
+        if owner.isdigit() and not _alive(int(owner)):
+            try:
+                os.rmdir(os.path.join(base, name))
+            except OSError:
+                pass  # a process is still in it, or another grader removed it first
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 ENABLED = True
@@ -50,7 +73,7 @@ class MemoryGroup:
         if base is None:
             raise OSError("no memory cgroup can be created here")
         self.version = base[1]
-        self.path = os.path.join(base[0], uuid.uuid4().hex)
+        self.path = os.path.join(base[0], f"{os.getpid()}-{uuid.uuid4().hex}")
         os.mkdir(self.path)
         self.procs = os.path.join(self.path, "cgroup.procs")
         self._kills = 0

@@ -6,9 +6,10 @@ Like ``protocol.py``, this file is loaded by the standalone harness as a sibling
    as PID 1 of its own PID namespace, so when it ends the kernel kills every process it
    left behind, even ones that called ``setsid()``.
 2. rlimits: address space, CPU seconds, file size, process count, open files, no core dumps.
-3. A fresh unprivileged uid/gid (when started as root): ``UID_BASE + host pid``, unique among
-   live sandboxes, so the job cannot write the project's files, signal or read the memory of
-   the grader or of other submissions, and RLIMIT_NPROC counts only its own processes.
+3. A fresh unprivileged uid/gid (when started as root): the job's ``uid``, drawn by the grader
+   for each job (``fresh_uid``), so the job cannot write the project's files, signal or read
+   the memory of the grader or of other submissions, and RLIMIT_NPROC counts only its own
+   processes. (Its PID cannot serve: each minimal root numbers its processes from 1.)
 
 The "outer" process (the one that started here) stays outside the namespaces as root, waits
 for the job and reports how it ended; the job cannot signal it (another uid).
@@ -20,6 +21,8 @@ import resource
 import signal
 
 UID_BASE = 1_000_000
+UID_SPAN = 1 << 30
+"""Job uids are ``UID_BASE + randbelow(UID_SPAN)``: two live jobs share one with odds ~1e-9 per pair."""
 CLONE_NEWNS = 0x00020000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
@@ -32,6 +35,13 @@ RUN_DIR_MB = 64
 """Size of the tmpfs over the job's working directory (and over its numba cache): all it may write."""
 
 _libc = None
+
+
+def fresh_uid() -> int:
+    """A uid for one job, unused by any account and, with overwhelming odds, by any other job."""
+    import secrets
+
+    return UID_BASE + secrets.randbelow(UID_SPAN)
 
 
 def libc():
@@ -257,8 +267,7 @@ def confine(job: dict, paths: list, report_exit, pid1: bool = False) -> dict:
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     workdir = job["workdir"]
-    host_pid = int(os.readlink("/proc/self")) if pid1 else os.getpid()  # /proc: still the parent's view
-    uid = UID_BASE + host_pid if root and job.get("drop_privileges", True) else None
+    uid = int(job["uid"]) if root and job.get("drop_privileges", True) else None
     info["namespaces"] = _namespaces(root, job, pid1)
     if uid is not None:  # before any uid change; harmless if we stay root
         for path in (workdir, os.path.join(os.path.dirname(workdir), "numba")):

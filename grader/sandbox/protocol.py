@@ -9,7 +9,7 @@ A job is a JSON object:
     {"mode": "grade" | "exec", "code": str, "workdir": str, "timeout_s": float,
      "memory_mb": int, "file_mb": int, "nproc": int, "output_limit": int,
      "cases": [case names] (grade), "data_key": str (grade), "key": hex str,
-     "env": {name: value}, "namespaces": bool, "drop_privileges": bool}
+     "env": {name: value}, "namespaces": bool, "drop_privileges": bool, "uid": int}
 
 ``key`` signs every event line (``sign``): lines written by the submission without it are
 dropped as garbage.

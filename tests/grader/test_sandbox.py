@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import run_code as _run_code
+from grader.sandbox.confine import UID_BASE
 
 BACKENDS = ["spawn", "fork"]
 
@@ -210,7 +211,6 @@ def test_the_fork_server_forks_once_per_job():
     """A job adds one process under the fork server, not two (no outer process waiting for
     it): the job is forked straight into its new PID namespace."""
     from grader.sandbox import ForkPool
-    from grader.sandbox.confine import UID_BASE
 
     with ForkPool(1) as pool:
         assert _run_code("print(1)", isolation="fork", pool=pool).stdout == "1\n"
@@ -302,6 +302,15 @@ def test_process_count_is_limited_and_nothing_outlives_the_run(run_code):
     uid = r.isolation["uid"]
     assert uid and _processes_of_uid(uid) == []  # the sleeping children died with the run
 
+
+
+@root_only
+def test_every_run_gets_a_uid_of_its_own(run_code):
+    """Runs never share a uid, whatever their PID inside the minimal root (each spawned root
+    and each fork server numbers its processes from 1): RLIMIT_NPROC and signals stay per run."""
+    uids = [run_code("import os\nprint(os.getuid())").stdout.strip() for _ in range(3)]
+    assert all(u.isdigit() and int(u) >= UID_BASE for u in uids)
+    assert len(set(uids)) == 3, uids
 
 def _processes_of_uid(uid: int) -> list[str]:
     found = []
