@@ -218,6 +218,37 @@ def _bare_calls(subs, jobs: int) -> None:
         os.waitpid(pid, 0)
 
 
+def _tree_cpu() -> float:
+    """CPU seconds used so far by this process, its reaped children, and every live descendant
+    with the children it reaped (the fork servers and their jobs): steady under load, unlike wall time."""
+    parent, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    fields = fh.read().rpartition(")")[2].split()
+            except OSError:
+                continue
+            parent[int(entry)] = int(fields[1])
+            times[int(entry)] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    mine, found = os.getpid(), set()
+    frontier = [mine]
+    while frontier:
+        kids = [p for p, pp in parent.items() if pp in frontier and p not in found]
+        found.update(kids)
+        frontier = kids
+    own = os.times()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return own.user + own.system + own.children_user + own.children_system + sum(times[p] for p in found) / ticks
+
+
+def _cpu_per_submission(grader, subs, pool, jobs: int, limits: dict) -> float:
+    """CPU seconds per submission over the whole process tree, for one pass over ``subs``."""
+    before = _tree_cpu()
+    _run_all(grader, subs, "fork", pool, jobs, limits)
+    return (_tree_cpu() - before) / len(subs)
+
+
 def _cold_start(runs: int) -> list[float]:
     """Wall seconds of `streamdrift-grader grade ok_numpy.py` from a fresh process, each run."""
     import subprocess
@@ -253,6 +284,8 @@ def _measure(grader, subs, jobs: int, timed, repeats: int) -> dict:
         fns["bare"] = lambda: _bare_calls(subs, jobs)
         noop = [("noop", NOOP)] * len(subs)
         fns["noop"] = lambda: _run_all(grader, noop, "fork", pools["fork"], jobs, limits)
+        cpu = {"corpus": _cpu_per_submission(grader, subs, pools["fork"], jobs, limits),
+               "noop": _cpu_per_submission(grader, noop, pools["fork"], jobs, limits)}
         t = timed(fns, repeats, warmup=False)
         cgroup.ENABLED = False
         try:
@@ -265,7 +298,7 @@ def _measure(grader, subs, jobs: int, timed, repeats: int) -> dict:
     finally:
         for p in pools.values():
             p.close()
-    return t
+    return t, cpu
 
 
 def _check_verdicts(subs, t: dict) -> None:
@@ -284,7 +317,7 @@ def _spread(n: int, samples: list[float]) -> str:
     return f"median of {len(samples)}, range {n / max(samples):.1f}-{n / min(samples):.1f}/s"
 
 
-def _throughput_rows(row, n: int, jobs: int, t: dict) -> list:
+def _throughput_rows(row, n: int, jobs: int, t: dict, cpu: dict) -> list:
     rate = {k: n / v["median"] for k, v in t.items()}
     samples = {k: v["samples"] for k, v in t.items()}
     s, floor = rate["fork"] / rate["spawn"], rate["fork"] / rate["bare"]
@@ -301,6 +334,10 @@ def _throughput_rows(row, n: int, jobs: int, t: dict) -> list:
             f"checked and judged), same servers and jobs ({_spread(n, samples['noop'])}; issue 9: >= 35/s)",
             rate["noop"], "subs/s", "50 subs/s", 50.0, rate["noop"] / 50.0, f"{rate['noop']:.1f}/s", ">= 50/s",
             rate["noop"] >= 50.0),
+        *(row("grader", f"  CPU per submission over the whole process tree (grader, fork servers, jobs): {what} "
+              "(info; steady under load)", 1000 * cpu[key], "ms", None, None, None,
+              f"at most {jobs / cpu[key]:.0f}/s on {jobs} free cores") for key, what in
+          (("corpus", f"the {n} submissions"), ("noop", "submissions returning {} at once"))),
     ]
 
 
@@ -308,10 +345,10 @@ def bench_grader(grader, sz, timed, row, Skip):
     n = sz["grader_submissions"]
     subs = corpus(n)
     jobs = os.cpu_count() or 1
-    t = _measure(grader, subs, jobs, timed, max(1, sz["repeats"] - 1))
+    t, cpu = _measure(grader, subs, jobs, timed, max(1, sz["repeats"] - 1))
     _check_verdicts(subs, t)
     rate = {k: n / v["median"] for k, v in t.items()}
-    rows = _throughput_rows(row, n, jobs, t)
+    rows = _throughput_rows(row, n, jobs, t, cpu)
     for mode, layer, base_mode in (("fork", "bubblewrap root + memory cgroup, fork servers", "fork_none"),
                                    ("spawn", "bubblewrap root + memory cgroup, spawn", "spawn_none"),
                                    ("fork", "memory cgroup alone, fork servers", "fork_no_cgroup")):

@@ -17,15 +17,17 @@ class Background:
     """Iterates ``items`` on a daemon thread ahead of the consumer, so reading overlaps counting.
 
     The reader holds at most ``depth`` items not yet consumed, and at most ``max_bytes`` of them
-    (an item's ``nbytes``, such as a record batch's; one item always fits, however large).
+    (an item's ``size(item)``, by default its ``nbytes``, such as a record batch's; one item
+    always fits, however large).
     Waiting for the next item can be interrupted by a signal in the main thread; ``close``
     never waits on a reader blocked in ``read`` (standard input), it only asks it to stop.
     """
 
     def __init__(self, items: Iterable, depth: int = READ_AHEAD_ITEMS, stop: threading.Event | None = None,
-                 max_bytes: int = READ_AHEAD_BYTES):
+                 max_bytes: int = READ_AHEAD_BYTES, size=None):
         self._depth = max(1, depth)
         self._max_bytes = max_bytes
+        self._size = size or (lambda item: getattr(item, "nbytes", 0))  # an item's bytes
         self._held = 0  # bytes of the items waiting in _ready
         self._ready: deque = deque()
         self._changed = threading.Condition()
@@ -54,7 +56,7 @@ class Background:
 
     def _put(self, item, exc) -> bool:
         """Queue ``item`` once there is room; False when asked to stop first."""
-        size = getattr(item, "nbytes", 0) if exc is None and item is not self._done else 0
+        size = self._size(item) if exc is None and item is not self._done else 0
         with self._changed:
             while self._full(size):
                 if self._stop.is_set():

@@ -158,11 +158,11 @@ def _total(per_side: list[dict], f: str):
 def _count(sides, features, ranges, bins, batch_size, counter, others=None) -> list[dict]:
     """Each side's histograms of ``features`` on ``ranges``, and states from the ``others`` factories, in one pass."""
     out = []
-    for side in sides:
+    for _ in sides:
         states = {f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features}
         states.update({f: make() for f, make in (others or {}).items()})
-        counter.fill(side, states, batch_size)
         out.append(states)
+    counter.fill_sides(list(zip(sides, out)), batch_size)
     return out
 
 

@@ -4,6 +4,7 @@ parallel on a thread pool, while a background thread decodes files (``compare``,
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from itertools import chain
 
 import pyarrow as pa
 
@@ -40,24 +41,40 @@ class Counter(Executor):
 
     def fill(self, source: Source, states: dict, batch_size: int) -> None:
         """``update`` every state with its column of every batch of ``source``."""
-        names = list(states)
-        batches = source.batches(names, batch_size)
-        reader = Background(batches) if isinstance(source, FileSource) else None
+        self.fill_sides([(source, states)], batch_size)
 
-        def update(name, column):
-            state = states[name]
-            for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-                state.update(chunk)
-
+    def fill_sides(self, sides: list, batch_size: int) -> None:
+        """``fill`` of each ``(source, states)`` in turn. Files are decoded on a reader thread ahead
+        of the counting, which goes on to the next source's files while this one's last batches
+        are counted."""
+        tagged = chain.from_iterable(_tagged(i, source, list(states), batch_size)
+                                     for i, (source, states) in enumerate(sides))
+        decoding = any(isinstance(source, FileSource) for source, _ in sides)
+        reader = Background(tagged, size=lambda item: item[1].nbytes) if decoding else None
         try:
-            for batch in reader if reader is not None else batches:
-                columns = [batch.column(name) for name in names]
-                if self._pool is None or len(names) == 1:
-                    for name, column in zip(names, columns):
-                        update(name, column)
-                else:
-                    for fut in [self._pool.submit(update, n, c) for n, c in zip(names, columns)]:
-                        fut.result()
+            for i, batch in reader if reader is not None else tagged:
+                self._update(sides[i][1], batch)
         finally:
             if reader is not None:
                 reader.close()
+
+    def _update(self, states: dict, batch: pa.RecordBatch) -> None:
+        """Every state updated with its column of ``batch``, features in parallel on the pool."""
+        names = list(states)
+        columns = [batch.column(name) for name in names]
+        if self._pool is None or len(names) == 1:
+            for name, column in zip(names, columns):
+                _update(states[name], column)
+        else:
+            for fut in [self._pool.submit(_update, states[n], c) for n, c in zip(names, columns)]:
+                fut.result()
+
+
+def _tagged(i: int, source: Source, names: list[str], batch_size: int):
+    for batch in source.batches(names, batch_size):
+        yield i, batch
+
+
+def _update(state, column) -> None:
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        state.update(chunk)

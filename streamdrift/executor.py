@@ -39,6 +39,11 @@ class Executor(AbstractContextManager):
         """``update`` every state (feature name -> state) with its column of every batch of ``source``."""
         raise NotImplementedError
 
+    def fill_sides(self, sides: list, batch_size: int) -> None:
+        """``fill`` of each ``(source, states)`` pair, in turn."""
+        for source, states in sides:
+            self.fill(source, states, batch_size)
+
     def ranges(self, source, features: list[str], batch_size: int) -> dict:
         """The ``Range`` of each feature of ``source``."""
         from streamdrift.state import Range

@@ -72,8 +72,7 @@ def listing(folder: Path) -> list[Path]:
 def file_format(path: Path) -> str:
     """The format of the file at ``path`` by its magic bytes; a DriftError when unknown."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(8)
+        head = _head(path)
     except IsADirectoryError:
         raise DriftError(f"cannot read '{path}': is a directory") from None
     except OSError as exc:
@@ -86,6 +85,15 @@ def file_format(path: Path) -> str:
             "a directory of them, or an Arrow IPC stream"
         )
     return fmt
+
+
+def _head(path: Path) -> bytes:
+    """The first 8 bytes of a file (without Python's buffered file object: part files are many)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return os.read(fd, 8)
+    finally:
+        os.close(fd)
 
 
 def open_parquet(path: Path, footer: pq.FileMetaData | None = None, dictionary=None) -> pq.ParquetFile:
@@ -103,21 +111,32 @@ class Footers:
     """Parquet footers read file after file, each with the Arrow schema it describes.
 
     Part files written alike have equal footer schemas and key-value metadata, and then
-    equal Arrow schemas: the schema is worked out once for such a run of files.
+    equal Arrow schemas: the schema is worked out once for such a run of files, and the
+    files share one schema object. ``fragments`` (a ``parts.Parts``): footers are read as
+    its dataset fragments instead, kept there for its scan.
     """
 
-    def __init__(self):
+    def __init__(self, fragments=None):
         self._last: tuple[pq.FileMetaData, pa.Schema] | None = None
+        self._fragments = fragments
 
     def read(self, path: Path) -> tuple[pq.FileMetaData, pa.Schema]:
+        if self._fragments is not None:
+            footer, schema = self._fragments.read(path)
+            return footer, self._shared(footer, lambda: schema)
         with pa.OSFile(str(path)) as source, pq.ParquetFile(source) as pf:
-            footer, last = pf.metadata, self._last
-            if last is not None and footer.schema.equals(last[0].schema) and footer.metadata == last[0].metadata:
-                schema = last[1]
-            else:
-                schema = pf.schema_arrow
-        self._last = footer, schema
-        return footer, schema
+            footer = pf.metadata
+            return footer, self._shared(footer, lambda: pf.schema_arrow)
+
+    def _shared(self, footer: pq.FileMetaData, schema) -> pa.Schema:
+        """The previous file's schema when ``footer`` describes the same, else ``schema()``."""
+        last = self._last
+        if last is not None and footer.schema.equals(last[0].schema) and footer.metadata == last[0].metadata:
+            shared = last[1]
+        else:
+            shared = schema()
+        self._last = footer, shared
+        return shared
 
 
 def open_ipc(path: Path, fmt: str):
@@ -184,12 +203,17 @@ def check_columns(schema: pa.Schema, columns: list[str], where: str, accept=is_n
 
 
 def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> tuple[float, float] | None:
-    """The exact finite (min, max) of a column from a Parquet footer, or None if it cannot be trusted.
+    """The exact finite (min, max) of a column from a Parquet footer, or None if it cannot be trusted
+    (``trusted_leaf``, then ``leaf_range``)."""
+    leaf = trusted_leaf(meta, schema, column)
+    return None if leaf is None else leaf_range(meta, leaf)
+
+
+def trusted_leaf(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> int | None:
+    """The Parquet leaf column whose statistics may give ``column``'s range, or None.
 
     Trusted only for signed integers, booleans, float32 and float64 (unsigned and decimal
-    orderings have had writer bugs), and only when every non-empty row group carries
-    finite min/max statistics (writers leave NaN out; an inf or NaN bound, a missing
-    statistic, or a row group with values but no min/max means: scan instead).
+    orderings have had writer bugs). Files with equal Arrow schemas have the same answer.
     """
     idx = schema.get_field_index(column)
     if idx < 0:
@@ -197,15 +221,19 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     t = schema.field(idx).type
     if not (pa.types.is_signed_integer(t) or pa.types.is_boolean(t) or t in (pa.float32(), pa.float64())):
         return None
-    col = _leaf_index(meta, idx, column)
-    if col is None:
-        return None
+    return _leaf_index(meta, len(schema), idx, column)
+
+
+def leaf_range(meta: pq.FileMetaData, leaf: int) -> tuple[float, float] | None:
+    """The finite (min, max) of a leaf column from its row groups' statistics, or None unless every
+    non-empty row group carries finite min/max statistics (writers leave NaN out; an inf or NaN
+    bound, a missing statistic, or a row group with values but no min/max means: scan instead)."""
     lo, hi = math.inf, -math.inf
     for g in range(meta.num_row_groups):
         rg = meta.row_group(g)
         if rg.num_rows == 0:
             continue
-        st = rg.column(col).statistics
+        st = rg.column(leaf).statistics
         if st is None:
             return None
         if st.has_min_max:
@@ -218,9 +246,11 @@ def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: s
     return (lo, hi) if lo <= hi else None
 
 
-def _leaf_index(meta: pq.FileMetaData, field_index: int, column: str) -> int | None:
-    """The Parquet leaf column of a top-level field: the field's own index in a flat schema."""
-    if field_index < meta.num_columns and meta.schema.column(field_index).path == column:
+def _leaf_index(meta: pq.FileMetaData, fields: int, field_index: int, column: str) -> int | None:
+    """The Parquet leaf column of a top-level field: the field's own index in a flat schema
+    (as many leaves as the Arrow schema has ``fields``: each field is one leaf, in order)."""
+    if meta.num_columns == fields or (field_index < meta.num_columns and
+                                      meta.schema.column(field_index).path == column):
         return field_index
     return next((j for j in range(meta.num_columns) if meta.schema.column(j).path == column), None)
 

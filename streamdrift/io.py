@@ -25,9 +25,11 @@ from streamdrift.files import (
     file_format,
     one_line,
     open_ipc,
-    parquet_statistics_range,
+    leaf_range,
     read_file,
+    trusted_leaf,
 )
+from streamdrift.parts import Parts, scannable, small_parts
 from streamdrift.spool import Spool, spool_stdin
 from streamdrift.tables import mapping_table, pandas_table
 
@@ -129,8 +131,10 @@ class FileSource(Source):
         self.accept = accept  # the column types read: numbers, or every feature type (compare)
         try:
             self._formats = [file_format(p) for p in paths]
+            # many small Parquet files: their footers are read as dataset fragments, scanned as one
+            self._parts = Parts() if small_parts(paths, all(f == PARQUET for f in self._formats)) else None
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
-            footers = Footers()
+            footers = Footers(self._parts)
             schemas = [self._schema(p, f, footers) for p, f in zip(paths, self._formats)]
         except DriftError as exc:
             error = self._renamed(exc)
@@ -156,11 +160,11 @@ class FileSource(Source):
             raise DriftError(f"cannot read '{path}': {one_line(exc)}") from exc
 
     def batches(self, columns, batch_size=BATCH_SIZE):
-        """Every file's batches, in file order; many small Parquet files of one schema are
-        scanned as one ``pyarrow.dataset`` instead (its own read-ahead across files and
-        threads), and then the order of batches is not the files' order."""
+        """Every file's batches, in file order; many small Parquet files with the same numeric
+        types for ``columns`` are scanned as one dataset instead (``Parts``: its own read-ahead
+        across files and threads), and then the order of batches is not the files' order."""
         try:
-            if self._small_parquet_parts(columns):
+            if self._parts is not None and scannable(self._schemas, columns):
                 for path, schema in zip(self.paths, self._schemas):
                     check_columns(schema, columns, f"'{path}'", accept=self.accept)
                 yield from self._dataset_batches(columns, batch_size)
@@ -172,28 +176,9 @@ class FileSource(Source):
         except DriftError as exc:
             raise self._renamed(exc) from None
 
-    def _small_parquet_parts(self, columns) -> bool:
-        """Several Parquet files, small on average, with the same numeric types for ``columns``
-        (string columns are read as dictionaries, file by file)."""
-        if len(self.paths) < 2 or any(f != PARQUET for f in self._formats):
-            return False
-        if sum(self._footers[p].serialized_size + _data_bytes(self._footers[p]) for p in self.paths) > \
-                SMALL_PART_BYTES * len(self.paths):
-            return False
-        first = self._schemas[0]
-        return all(
-            s.get_field_index(c) >= 0 and first.get_field_index(c) >= 0 and s.field(c).type == first.field(c).type
-            and is_numeric(s.field(c).type) for s in self._schemas for c in columns
-        )
-
     def _dataset_batches(self, columns, batch_size):
-        import pyarrow.dataset as ds
-
-        schema = pa.schema([self.schema.field(c) for c in columns])
         try:
-            dataset = ds.dataset([str(p) for p in self.paths], schema=schema, format="parquet")
-            yield from coalesced(dataset.to_batches(columns=columns, batch_size=batch_size, batch_readahead=4,
-                                                    fragment_readahead=8), batch_size)
+            yield from self._parts.batches(self.paths, pa.schema([self.schema.field(c) for c in columns]), batch_size)
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read {self.name}: {one_line(exc)}") from exc
 
@@ -204,10 +189,14 @@ class FileSource(Source):
 
     def statistics_range(self, column):
         lo, hi = math.inf, -math.inf
+        leaves = {}  # per Arrow schema: part files written alike share one schema object
         for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
             if fmt != PARQUET:
                 return None
-            found = parquet_statistics_range(self._footers[path], schema, column)
+            meta = self._footers[path]
+            if id(schema) not in leaves:
+                leaves[id(schema)] = trusted_leaf(meta, schema, column)
+            found = None if leaves[id(schema)] is None else leaf_range(meta, leaves[id(schema)])
             if found is None:
                 return None
             lo, hi = min(lo, found[0]), max(hi, found[1])
@@ -217,34 +206,6 @@ class FileSource(Source):
         if self._spool is not None:
             self._spool.close()
             self._spool = None
-
-
-def coalesced(batches, rows: int) -> Iterator[pa.RecordBatch]:
-    """``batches`` joined into batches of at least ``rows`` rows (the last may hold fewer): one
-    batch per small part file would cost a call into the kernels per file and column."""
-    pending, held = [], 0
-    for batch in batches:
-        pending.append(batch)
-        held += batch.num_rows
-        if held >= rows:
-            yield _joined(pending)
-            pending, held = [], 0
-    if pending:
-        yield _joined(pending)
-
-
-def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
-    if len(batches) == 1:
-        return batches[0]
-    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
-
-
-SMALL_PART_BYTES = 8 << 20
-"""Part files up to this size on average are read as one dataset (see ``FileSource.batches``)."""
-
-
-def _data_bytes(meta: pq.FileMetaData) -> int:
-    return sum(meta.row_group(g).total_byte_size for g in range(meta.num_row_groups))
 
 
 def open_source(obj, role: str, features: bool = False) -> Source:

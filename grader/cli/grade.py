@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from contextlib import nullcontext
 
 import click
 
@@ -89,6 +90,25 @@ def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isola
       1  at least one submission failed (a syntax error is a failure)
       2  bad usage or input, or the grader failed on a submission (harness_error)
     """
+    jobs = jobs or os.cpu_count() or 1
+    with _early_pool(isolation, dask, jobs) as pool:
+        _grade(paths, jobs, fmt, verbose, dask, dask_timeout, pool, isolation=isolation, seed=seed,
+               tolerance=tolerance, timeout_s=timeout_s, memory_mb=memory_mb)
+
+
+def _early_pool(isolation: str, dask, jobs: int):
+    """The fork servers' pool, its first worker starting now: it imports numpy and pandas while
+    this process imports the grading code and computes the expected values."""
+    if isolation != "fork" or dask is not None:
+        return nullcontext()
+    from grader.sandbox import ForkPool
+
+    pool = ForkPool(jobs)
+    pool.warm(wait=False, count=1)
+    return pool
+
+
+def _grade(paths, jobs, fmt, verbose, dask, dask_timeout, pool, **kw) -> None:
     from grader.grading import SubmissionError, batch_summary, grade_many, load_submissions
 
     try:
@@ -97,7 +117,6 @@ def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isola
         raise GraderError(str(exc)) from None
     if not submissions:
         raise GraderError(f"no submissions found in {', '.join(paths)} (looked for .py, .md, .txt, .jsonl)")
-    jobs = jobs or os.cpu_count() or 1
 
     def emit(graded):
         if fmt == "json":
@@ -110,10 +129,9 @@ def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isola
 
     with cluster(dask, dask_timeout) as executor:
         started = time.monotonic()
-        graded = grade_many(submissions, jobs=jobs, isolation=isolation, on_result=emit, seed=seed,
-                            tolerance=tolerance, timeout_s=timeout_s, memory_mb=memory_mb, executor=executor)
+        graded = grade_many(submissions, jobs=jobs, on_result=emit, executor=executor, pool=pool, **kw)
         wall = time.monotonic() - started
         if executor is not None:
             jobs = executor.describe()
-    echo(batch_summary(graded, wall, jobs, isolation), err=fmt == "json")
+    echo(batch_summary(graded, wall, jobs, kw["isolation"]), err=fmt == "json")
     _outcome(graded)

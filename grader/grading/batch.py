@@ -44,8 +44,6 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
     ``pool`` are not used); a submission whose worker died is graded again on another, and
     one whose workers kept dying is a ``harness_error`` (no verdict), never a failure.
     """
-    from streamdrift.executors import executor_for
-
     items = list(enumerate(submissions))
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     own_pool = executor is None and isolation == "fork" and pool is None
@@ -54,6 +52,8 @@ def grade_many(submissions, *, jobs: int | None = None, isolation: str = "fork",
         pool.warm(wait=False)  # the workers start while the first grade_code computes the expected values
     elif isolation != "fork" or executor is not None:
         pool = None  # on a cluster: the worker's own pool
+    from streamdrift.executors import executor_for  # imported (pyarrow with it) while the workers start
+
     results: list[Graded | None] = [None] * len(items)
     try:
         with nullcontext(executor) if executor is not None else executor_for(None, threads=jobs) as ex:

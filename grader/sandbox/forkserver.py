@@ -210,11 +210,12 @@ class ForkPool(Backend):
                 self._give_back(worker)
         raise AssertionError("unreachable")
 
-    def warm(self, wait: bool = True) -> None:
-        """Start every worker now, all at once (so the first jobs do not pay for the imports).
+    def warm(self, wait: bool = True, count: int | None = None) -> None:
+        """Start every worker now (or ``count`` of them), all at once, so that the first jobs do
+        not pay for the imports; the others start when jobs need them.
 
         With ``wait=False`` they start in the background: a job sent meanwhile takes the first
-        worker ready, while the caller does its own start-up work (the expected values).
+        worker ready, while the caller does its own start-up work (imports, the expected values).
         """
         def start() -> None:
             try:
@@ -222,7 +223,7 @@ class ForkPool(Backend):
             except WorkerError:
                 pass  # the pool is closed, or the worker failed: the next ``run`` reports it
 
-        threads = [threading.Thread(target=start, daemon=True) for _ in range(self.size)]
+        threads = [threading.Thread(target=start, daemon=True) for _ in range(min(self.size, count or self.size))]
         for t in threads:
             t.start()
         if wait:

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from streamdrift.counting import Counter
 from streamdrift.executor import Executor, is_dask_collection, reads_files
 from streamdrift.executors import executor_for
+from streamdrift.io import FileSource
 from streamdrift.partitions import FileInfo, Partition, PartitionSource, merge, split
 from streamdrift.profile import ColumnBuilder
 from streamdrift.state import Histogram, Range
@@ -97,3 +99,45 @@ def test_map_unordered_on_local_threads_gives_every_item_once():
     with Counter(3) as executor:
         got = list(executor.map_unordered(lambda x: x * x, range(50)))
     assert sorted(got) == [(x, x * x) for x in range(50)]
+
+
+def test_the_next_sides_files_are_read_while_this_sides_last_batch_is_counted(tmp_path):
+    for name, values in (("a", np.arange(10.0)), ("b", np.arange(5.0, 25.0))):
+        pq.write_table(pa.table({"x": values}), tmp_path / f"{name}.parquet")
+    a, b = (FileSource([tmp_path / f"{name}.parquet"], f"'{name}'") for name in "ab")
+    started, seen, read_b = threading.Event(), [], b.batches
+
+    def batches(columns, batch_size):
+        started.set()
+        yield from read_b(columns, batch_size)
+
+    b.batches = batches
+
+    class Waiting(Range):
+        def update(self, values):  # the last (only) batch of a is counted once b is being read
+            seen.append(started.wait(10))
+            return super().update(values)
+
+    states_a, states_b = {"x": Waiting()}, {"x": Range()}
+    with Counter(1) as counter:
+        counter.fill_sides([(a, states_a), (b, states_b)], batch_size=100)
+    assert seen == [True]
+    assert (states_a["x"].lo, states_a["x"].hi, states_a["x"].count) == (0.0, 9.0, 10)
+    assert states_b["x"] == Range(5.0, 24.0, 20, 0)
+
+
+def test_filling_sides_in_turn_equals_filling_each(tmp_path):
+    rng = np.random.default_rng(8)
+    pq.write_table(pa.table({"x": rng.normal(0, 1, 5000)}), tmp_path / "a.parquet", row_group_size=700)
+    sides = [FileSource([tmp_path / "a.parquet"], "'a'"), pa.table({"x": rng.normal(1, 2, 3000)})]
+    sides[1] = Executor().open(sides[1], "current")
+    edges = np.linspace(-8, 8, 21)
+    together = [{"x": Histogram(edges)} for _ in sides]
+    with Counter(1) as counter:
+        counter.fill_sides(list(zip(sides, together)), batch_size=300)
+        alone = []
+        for side in sides:
+            states = {"x": Histogram(edges)}
+            counter.fill(side, states, batch_size=1000)
+            alone.append(states)
+    assert [t["x"] for t in together] == [s["x"] for s in alone]

@@ -5,10 +5,12 @@ import os
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
-from streamdrift import compare
-from streamdrift.files import Footers, listing
+from streamdrift import DriftError, compare
+from streamdrift.files import Footers, file_format, listing, parquet_statistics_range
 from streamdrift.io import FileSource
+from streamdrift.parts import Parts
 
 
 def touch(path):
@@ -30,14 +32,15 @@ def test_listing_is_path_order_part_by_part_and_skips_hidden_names_at_any_depth(
     assert got == sorted(got)
 
 
-def test_a_run_of_alike_footers_shares_one_schema_and_each_schema_is_pyarrows(tmp_path):
+@pytest.mark.parametrize("fragments", [False, True], ids=["pyarrow.parquet", "dataset fragments"])
+def test_a_run_of_alike_footers_shares_one_schema_and_each_schema_is_pyarrows(tmp_path, fragments):
     tables = [
         pa.table({"x": [1.0, 2.0], "t": pa.array([1, 2], pa.timestamp("ms", tz="UTC"))}),
         pa.table({"x": [3.0], "t": pa.array([3], pa.timestamp("ms", tz="UTC"))}),
         pa.table({"x": [1, 2], "t": pa.array([1, 2], pa.timestamp("ms", tz="UTC"))}),  # x is int64 here
         pa.table({"x": pa.array(["a", "b"]).dictionary_encode(), "t": pa.array([1, 2], pa.timestamp("us"))}),
     ]
-    footers, got = Footers(), []
+    footers, got = Footers(Parts() if fragments else None), []
     for i, t in enumerate(tables):
         pq.write_table(t, tmp_path / f"p{i}.parquet")
         got.append(footers.read(tmp_path / f"p{i}.parquet"))
@@ -66,3 +69,57 @@ def test_many_small_part_files_are_counted_in_batches_of_the_batch_size_and_agre
     expected = [f.to_dict() for f in compare(tmp_path / "ref.parquet", tmp_path / "whole.parquet")]
     assert [f.to_dict() for f in compare(tmp_path / "ref.parquet", parts, batch_size=700)] == expected
     assert [f.to_dict() for f in compare(tmp_path / "ref.parquet", parts, use_statistics=False)] == expected
+
+
+def write_parts(folder, tables):
+    folder.mkdir()
+    for i, t in enumerate(tables):
+        pq.write_table(t, folder / f"part-{i:03d}.parquet")
+    return listing(folder)
+
+
+def test_small_parts_footers_are_read_once_as_fragments_and_give_pyarrows_footers(tmp_path):
+    rng = np.random.default_rng(3)
+    tables = [pa.table({"x": rng.normal(0, 1, 50), "n": rng.integers(-9, 9, 50)}) for _ in range(5)]
+    paths = write_parts(tmp_path / "parts", tables)
+    with FileSource(paths, "'parts'") as source:
+        assert source._parts is not None  # read as one dataset
+        assert source.rows() == 250
+        for column in ("x", "n"):
+            expected = [parquet_statistics_range(pq.read_metadata(p), pq.read_schema(p), column) for p in paths]
+            assert source.statistics_range(column) == (min(e[0] for e in expected), max(e[1] for e in expected))
+        got = pa.Table.from_batches(source.batches(["x", "n"], batch_size=100))
+    whole = pa.concat_tables(tables)
+    for column in ("x", "n"):
+        assert sorted(got.column(column).to_pylist()) == sorted(whole.column(column).to_pylist())
+
+
+def test_a_corrupt_small_part_file_is_named_once_in_pyarrows_words(tmp_path):
+    paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0]})] * 3)
+    paths[1].write_bytes(b"PAR1garbagegarbage")
+    with pytest.raises(DriftError) as caught:
+        FileSource(paths, "'parts'")
+    assert str(caught.value) == (f"cannot read '{paths[1]}': Parquet magic bytes not found in footer. "
+                                 "Either the file is corrupted or this is not a parquet file.")
+
+
+def test_small_parts_of_other_types_are_read_file_by_file_and_agree(tmp_path):
+    rng = np.random.default_rng(4)
+    x = rng.normal(0, 1, 300)
+    ints = pa.table({"x": pa.array(np.round(x * 100).astype(np.int64))})
+    floats = pa.table({"x": pa.array(np.round(x * 100))})
+    paths = write_parts(tmp_path / "parts", [ints.slice(0, 100), floats.slice(100, 100), ints.slice(200, 100)])
+    pq.write_table(floats, tmp_path / "whole.parquet")
+    ref = pa.table({"x": rng.normal(0, 120, 200)})
+    assert [f.to_dict() for f in compare(ref, paths)] == [f.to_dict() for f in compare(ref, tmp_path / "whole.parquet")]
+
+
+def test_a_small_part_without_a_compared_column_is_named(tmp_path):
+    paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0], "y": [1.0, 3.0]}), pa.table({"x": [3.0]})])
+    with pytest.raises(DriftError, match=f"^column 'y' is missing from '{paths[1]}'"):
+        compare(pa.table({"x": [1.0, 2.0], "y": [0.0, 1.0]}), paths, columns=["x", "y"])
+
+
+def test_a_directory_among_the_paths_is_named(tmp_path):
+    with pytest.raises(DriftError, match=f"^cannot read '{tmp_path}': is a directory$"):
+        file_format(tmp_path)

@@ -1,0 +1,87 @@
+"""Many small Parquet part files, read as one ``pyarrow.dataset`` of fragments.
+
+For part files of a few thousand rows the work per file dominates: each footer read,
+parsed and checked in Python, then read again by the scan. Here each footer is read once,
+as a dataset fragment (in C++, kept in the fragment), and the scan over the same fragments
+does not read it again; the scan reads ahead across files on pyarrow's own threads. Its
+batches are joined into batches of the batch size, so the kernels are called per batch,
+not per file and column.
+"""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from streamdrift.convert import is_numeric
+
+SMALL_PART_BYTES = 8 << 20
+"""Parquet files up to this size on disk on average are read as ``Parts``."""
+
+
+def small_parts(paths: list[Path], parquet: bool) -> bool:
+    """Several Parquet files (``parquet``: all of them are), small on average on disk."""
+    return parquet and len(paths) >= 2 and sum(map(os.path.getsize, paths)) <= SMALL_PART_BYTES * len(paths)
+
+
+class Parts:
+    """Footers read as dataset fragments (``read``, for ``files.Footers``), then scanned as one dataset."""
+
+    def __init__(self):
+        import pyarrow.dataset as ds
+        from pyarrow.fs import LocalFileSystem
+
+        self._ds = ds
+        self._format = ds.ParquetFileFormat()
+        self._filesystem = LocalFileSystem()
+        self._fragments: dict[Path, object] = {}
+
+    def read(self, path: Path) -> tuple[pq.FileMetaData, pa.Schema]:
+        """The footer of the Parquet file at ``path`` and the Arrow schema it describes."""
+        fragment = self._format.make_fragment(str(path), self._filesystem)
+        try:
+            fragment.ensure_complete_metadata()
+        except pa.ArrowException as exc:  # worded as pyarrow.parquet words it: the caller names the file
+            raise type(exc)(str(exc).replace(f"Could not open Parquet input source '{path}': ", "")) from None
+        self._fragments[path] = fragment
+        return fragment.metadata, fragment.physical_schema
+
+    def batches(self, paths: list[Path], schema: pa.Schema, batch_size: int) -> Iterator[pa.RecordBatch]:
+        """The columns of ``schema`` in every file, in batches of ``batch_size`` rows or more
+        (the last may hold fewer); the order of rows is not the files' order."""
+        dataset = self._ds.FileSystemDataset([self._fragments[p] for p in paths], schema, self._format,
+                                             self._filesystem)
+        yield from coalesced(dataset.to_batches(columns=schema.names, batch_size=batch_size, batch_readahead=4,
+                                                fragment_readahead=8), batch_size)
+
+
+def scannable(schemas: list[pa.Schema], columns: list[str]) -> bool:
+    """True when every schema has ``columns`` as numbers of the first schema's types: then the
+    files are scanned as one dataset (strings are read as dictionaries, file by file)."""
+    first = schemas[0]
+    return all(
+        s.get_field_index(c) >= 0 and first.get_field_index(c) >= 0 and s.field(c).type == first.field(c).type
+        and is_numeric(s.field(c).type) for s in schemas for c in columns
+    )
+
+
+def coalesced(batches, rows: int) -> Iterator[pa.RecordBatch]:
+    """``batches`` joined into batches of at least ``rows`` rows (the last may hold fewer): one
+    batch per small part file would cost a call into the kernels per file and column."""
+    pending, held = [], 0
+    for batch in batches:
+        pending.append(batch)
+        held += batch.num_rows
+        if held >= rows:
+            yield _joined(pending)
+            pending, held = [], 0
+    if pending:
+        yield _joined(pending)
+
+
+def _joined(batches: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(batches) == 1:
+        return batches[0]
+    return pa.Table.from_batches(batches).combine_chunks().to_batches()[0]
