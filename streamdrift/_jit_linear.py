@@ -8,10 +8,11 @@ computes it (``e(k) = k * step + lo``, two roundings, no FMA):
     field = r + (v >= e(r))          (field = bin + 1)
 
 ``linear_plan`` admits only ranges where ``f`` is provably within a tiny fraction of a bin of
-the exact position of ``v`` among the edges (the edges sit within 8 ulps of ``max(|lo|,
-|hi|)`` of their ideal positions and ``f`` within a few ulps of ``bins``; both together are at
-most ``2**-9`` of a bin when ``max(|lo|, |hi|) / step <= 2**40``). So for ``e(k) <= v <
-e(k+1)``, ``r`` is ``k`` or ``k + 1`` and the comparison picks ``k``. Other ranges (and edges
+the exact position of ``v`` among the edges: with ``M = max(|lo|, |hi|) <= 2**40 * step``, an
+ulp of ``M`` is at most ``2**-12`` of a bin; the edges sit within 8 such ulps of their ideal
+places, ``v - lo`` is rounded by at most one, and the products add a few ulps of ``bins``:
+under ``2**-8`` of a bin in all, far below the half bin that rounding tolerates. So for
+``e(k) <= v < e(k+1)``, ``r`` is ``k`` or ``k + 1`` and the comparison picks ``k``. Other ranges (and edges
 that are not linspace's) go to the comparison or search fill.
 
 With ``f`` clamped to ``[0, bins]``, field 0 collects values below ``lo`` (and NaN, -inf),
