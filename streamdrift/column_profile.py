@@ -62,29 +62,28 @@ class ColumnProfile:
 
     def bin_counts(self, edges) -> tuple[np.ndarray, int, int]:
         """``(counts, below, above)`` for ``edges``, exactly as ``Histogram(edges)`` counts them."""
-        edges = _check_edges(edges)
-        cum = self.cumulative
-        pos = np.empty(edges.size, dtype=np.intp)
-        pos[:-1] = np.searchsorted(self.values, edges[:-1], side="left")
-        pos[-1] = np.searchsorted(self.values, edges[-1], side="right")
-        counts = np.diff(cum[pos])
-        below = int(cum[pos[0]])
-        above = int(cum[-1] - cum[pos[-1]])
-        counts[0] += below
-        counts[-1] += above
+        counts, below, above, _, _ = self._counts(_check_edges(edges))
         return counts, below, above
 
     def histogram(self, edges) -> Histogram:
         """A ``Histogram`` equal to one filled with every profiled value (and missing count)."""
         edges = _check_edges(edges)
-        counts, below, above = self.bin_counts(edges)
-        return Histogram.from_counts(edges, counts, missing=self.missing, below=below, above=above,
-                                     at_lo=self.count_of(edges[0]), at_hi=self.count_of(edges[-1]))
+        counts, below, above, at_lo, at_hi = self._counts(edges)
+        return Histogram.from_counts(edges, counts, missing=self.missing, below=below, above=above, at_lo=at_lo,
+                                     at_hi=at_hi)
 
-    def count_of(self, value: float) -> int:
-        """How many profiled values equal ``value``."""
+    def _counts(self, edges: np.ndarray) -> tuple[np.ndarray, int, int, int, int]:
+        """``(counts, below, above, at_lo, at_hi)``: two binary searches per edge (a watch's window
+        that leaves the reference's range needs them, so they are few calls)."""
         cum = self.cumulative
-        return int(cum[np.searchsorted(self.values, value, "right")] - cum[np.searchsorted(self.values, value, "left")])
+        left = cum[np.searchsorted(self.values, edges, side="left")]  # values below each edge
+        right = cum[np.searchsorted(self.values, edges, side="right")]  # values at or below it
+        counts = np.diff(left)
+        counts[-1] += right[-1] - left[-1]  # the last bin also holds the last edge
+        below, above = int(left[0]), int(cum[-1] - right[-1])
+        counts[0] += below
+        counts[-1] += above
+        return counts, below, above, int(right[0] - left[0]), int(right[-1] - left[-1])
 
     def __eq__(self, other):
         if not isinstance(other, ColumnProfile):

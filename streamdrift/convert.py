@@ -76,7 +76,23 @@ def is_feature_type(arrow_type: pa.DataType) -> bool:
     return named_kind(arrow_type, False) is not None
 
 
+_PLAIN = {t.id: np.dtype(dtype) for t, dtype in _NUMPY_DTYPES.items()}
+
+
 def _arrow_chunk(arr: pa.Array) -> np.ndarray:
+    if arr.type.id not in _PLAIN:  # (integers and floats, the common case, need no cast: checked first)
+        arr = _plain(arr)
+        if isinstance(arr, np.ndarray):
+            return arr
+    values = _primitive(arr)
+    if arr.null_count:
+        values = values.astype(np.float64 if values.dtype.kind != "f" else values.dtype)
+        np.putmask(values, _validity(arr) == 0, np.nan)
+    return values
+
+
+def _plain(arr: pa.Array) -> pa.Array | np.ndarray:
+    """``arr`` as an array of integers or floats (an ndarray of NaN for Arrow's null type)."""
     t = arr.type
     if pa.types.is_dictionary(t):
         return _arrow_chunk(arr.dictionary_decode())
@@ -96,17 +112,14 @@ def _arrow_chunk(arr: pa.Array) -> np.ndarray:
         arr = arr.cast(pa.float64())
     elif pa.types.is_float16(t):
         arr = arr.cast(pa.float32())
-    values = _primitive(arr)
-    if arr.null_count:
-        values = values.astype(np.float64 if values.dtype.kind != "f" else values.dtype)
-        values[~_validity(arr)] = np.nan
-    return values
+    return arr
 
 
 def _validity(arr: pa.Array) -> np.ndarray:
+    """1 where ``arr`` holds a value, 0 where it is null (uint8, one per slot)."""
     bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
-    bits = np.unpackbits(bitmap, bitorder="little")
-    return bits[arr.offset : arr.offset + len(arr)].astype(bool)
+    bits = np.unpackbits(bitmap, count=arr.offset + len(arr), bitorder="little")
+    return bits[arr.offset :]
 
 
 def _primitive(arr: pa.Array) -> np.ndarray:
@@ -114,7 +127,7 @@ def _primitive(arr: pa.Array) -> np.ndarray:
 
     ``Array.to_numpy`` and ``pc.fill_null`` would do this, but import pandas (≈0.4 s).
     """
-    dtype = np.dtype(_NUMPY_DTYPES[arr.type])
+    dtype = _PLAIN[arr.type.id]
     data = arr.buffers()[1]
     if data is None:
         return np.empty(0, dtype=dtype)

@@ -23,6 +23,9 @@ def make_edges(lo: float, hi: float, bins: int = BINS) -> np.ndarray:
     """The exact bin edges: ``numpy.linspace(lo, hi, bins + 1)`` in float64."""
     # linspace may overflow computing bins * step for a width near float64's max; that
     # product is only its last element, which linspace then replaces with ``hi``.
+    # (``np.errstate`` costs more than a small linspace: taken only for such widths.)
+    if abs(float(hi) - float(lo)) < 1e300:
+        return np.linspace(np.float64(lo), np.float64(hi), bins + 1)
     with np.errstate(over="ignore"):
         return np.linspace(np.float64(lo), np.float64(hi), bins + 1)
 
@@ -41,9 +44,7 @@ def range_problem(lo: float, hi: float, bins: int = BINS) -> str | None:
 
 
 def _edges_or_problem(lo: float, hi: float, bins: int) -> tuple[np.ndarray | None, str | None]:
-    with np.errstate(over="ignore", invalid="ignore"):
-        width = np.float64(hi) - np.float64(lo)
-    if not np.isfinite(width):
+    if not math.isfinite(hi - lo):  # Python floats: inf or nan on overflow, as float64, without warnings
         return None, f"range [{lo!r}, {hi!r}] is wider than float64 can hold (hi - lo overflows)"
     edges = make_edges(lo, hi, bins)
     if not np.isfinite(edges).all() or np.any(edges[:-1] > edges[1:]):

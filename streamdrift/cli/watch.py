@@ -22,6 +22,7 @@ from streamdrift.cli.base import (
     StdoutClosed,
     cli,
     emit,
+    end_at_once,
     split_columns,
     warn,
 )
@@ -171,6 +172,7 @@ def watch_command(sources, references, window, edges, threshold, bins, columns, 
                 click.echo(out.summary(stop.signum), err=True)
     except StdoutClosed:
         pass
+    end_at_once()  # everything it opened is closed: the process needs no teardown
     if stop.signum is not None:
         return EXIT_INTERRUPTED if stop.signum == signal.SIGINT else EXIT_TERMINATED
     if out.problems:

@@ -6,6 +6,7 @@ on what had arrived); the partial last window is yielded either way.
 """
 
 import os
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from streamdrift.background import Background
 from streamdrift.defaults import BATCH_SIZE, BINS, MAX_CATEGORIES, THRESHOLD, WINDOW
 from streamdrift.convert import CATEGORICAL
 from streamdrift.errors import DriftError
+from streamdrift.files import listing
 from streamdrift.watch.checkpoint import Checkpoint, Position
 from streamdrift.watch.reference import STDIN, Reference, load_reference
 from streamdrift.watch.sources import (STDIN_NAME, Closed, Opened, Problem, Resume, Stop, batches, check_sources,
@@ -56,6 +58,7 @@ def watch(
     and continues from when restarted.
     """
     data, sources = _data_or_paths(sources, follow, state)
+    _expect(sources)
     if not isinstance(reference, Reference):
         reference = load_reference(reference, columns=columns, categorical=categorical, max_categories=max_categories,
                                    edges=edges, bins=bins, batch_size=batch_size, threads=threads)
@@ -88,6 +91,28 @@ def _data_or_paths(sources, follow: bool, state) -> tuple[object, list[str]]:
     if follow or state is not None:
         raise DriftError("follow=True and state= watch files; pass paths, not in-memory data")
     return sources, []
+
+
+def _expect(sources: list[str]) -> None:
+    """Start importing the numba kernels now, on a thread of their own, when the files already there
+    hold more values than the numpy path's budget (``_kernels.expect``; about one per 8 bytes of
+    Parquet): the reference loads and the first batches are counted meanwhile, with identical results."""
+    size = 0
+    for s in sources:
+        path = Path(s)
+        if s != STDIN and (path.is_file() or path.is_dir()):
+            size += sum(_size(p) for p in (listing(path) if path.is_dir() else [path]))
+    if size:
+        from streamdrift._kernels import expect
+
+        threading.Thread(target=expect, args=(size // 8,), name="streamdrift-kernels", daemon=True).start()
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _named(source: str) -> str:

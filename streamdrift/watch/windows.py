@@ -95,10 +95,13 @@ class ReferenceEdges:
 class CombinedEdges:
     """One feature's window on the edges of the combined range of the reference and the window.
 
-    While the feature's windows stay inside the reference's range, the combined range *is*
-    the reference's, so the window is counted on arrival against the reference's edges, in
-    one pass. The guess comes from the feature's last window; a window that leaves the
-    range is counted again from its kept values when it closes.
+    Every value is counted once, on the window's own edges. While the feature's windows stay
+    inside the reference's range, the combined range *is* the reference's, so the window is
+    counted on arrival against the reference's edges. A chunk that leaves the range ends
+    that: from it on, the window's chunks are only ranged as they arrive (the chunks before
+    it lie inside the reference's range, so they cannot widen the combined range), and the
+    window is counted once when it closes, on the edges of that range. The next window
+    starts the same way when this one stayed inside; otherwise it is ranged from its start.
     """
 
     arrow = False
@@ -111,39 +114,46 @@ class CombinedEdges:
         edges, reason = binnable_edges(self._range.lo, self._range.hi, bins)
         binnable = reason is None and not self._range.empty
         self._ref = reference.histogram(feature, edges) if binnable else None
-        self._inside = binnable
+        self._inside = binnable  # the guess for the next window: counted on arrival
         self._start()
 
     def _start(self):
         self._chunks = []
         self._early = Histogram(self._ref.edges) if self._inside else None
+        self._seen = Range()  # the range of the chunks from the one that left the reference's range on
 
     def add(self, values) -> None:
         self._chunks.append(values)
         if self._early is not None:
+            outside = self._early.out_of_range
             self._early.update(values)
+            if self._early.out_of_range == outside:
+                return
+            self._early = None  # left the reference's range: counted when the window closes
+        self._seen.update(values)
 
     def close(self, threshold: float) -> FeatureDrift:
         """The window's drift; the next window starts empty."""
         try:
-            if self._early is not None and self._early.out_of_range == 0:
+            if self._early is not None:
                 return FeatureDrift.from_histograms(self.feature, self._ref, self._early, threshold, EPS)
-            return self._rescore(threshold)
+            return self._count(threshold)
         finally:
             self._start()
 
-    def _rescore(self, threshold: float) -> FeatureDrift:
-        seen = Range()
-        for values in self._chunks:
-            seen.update(values)
-        if self._ref is not None:
-            self._inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
-        combined = self._range + seen
-        edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
+    def _count(self, threshold: float) -> FeatureDrift:
+        seen = self._seen
+        inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
+        self._inside = self._ref is not None and inside
+        if self._inside:
+            edges, reason, ref = self._ref.edges, None, self._ref
+        else:
+            combined = self._range + seen
+            edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
+            ref = self.reference.histogram(self.feature, edges)
         cur = Histogram(edges)
         for values in self._chunks:
             cur.update(values)
-        ref = self.reference.histogram(self.feature, edges)
         return FeatureDrift.from_histograms(self.feature, ref, cur, threshold, EPS, reason=reason)
 
 

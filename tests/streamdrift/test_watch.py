@@ -64,6 +64,35 @@ def test_windows_moving_in_and_out_of_the_reference_range_equal_compare():
             assert got.current_counts == want.current_counts
 
 
+def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_range(monkeypatch):
+    """Counted on arrival while inside the reference's range; from the chunk that leaves it, only ranged,
+    then counted once on the window's edges. The next window is ranged from its start."""
+    import streamdrift.state as state
+
+    seen = {"fill": 0, "range": 0}
+
+    def counting(name, kernel):
+        def kernel_call(values, *args):
+            seen[name] += len(values)
+            return kernel(values, *args)
+        return kernel_call
+
+    monkeypatch.setattr(state, "fill_histogram", counting("fill", state.fill_histogram))
+    monkeypatch.setattr(state, "value_range", counting("range", state.value_range))
+    rng = np.random.default_rng(3)
+    ref = pa.table({"a": rng.uniform(0, 10, 2000)})
+    chunks = [rng.uniform(1, 9, 100) for _ in range(20)]
+    chunks[4][0] = 12.0  # window 1 leaves the range in its first chunk
+    chunks[19][0] = -1.0  # window 4 in its last
+    cur = pa.table({"a": np.concatenate(chunks)})
+    windows = run(load_reference(ref), cur, list(range(100, 2000, 100)), window=400)
+    # fills: 400 | 100 early + 400 | 400 | 400 | 400 early + 400; ranges: window 1, window 2, 100 of window 4
+    assert seen == {"fill": 2500, "range": 900}
+    for w in windows:
+        (want,) = compare(ref, cur.slice(w.start_row, w.rows))
+        assert w.features[0].to_dict() == want.to_dict()
+
+
 def test_split_batches_give_the_same_windows():
     whole = run(PROFILE_REF, CUR, [], window=600)
     split = run(PROFILE_REF, CUR, [1, 2, 599, 600, 601, 1500], window=600)
