@@ -248,53 +248,6 @@ def test_numpy_path_and_jit_path_give_identical_states(pair, bins):
     assert h_np == h_jit  # edges, counts and every tally
 
 
-# ---------------------------------------------------------------------------- the arithmetic fill
-
-
-def test_linear_plan_takes_linspace_edges_of_ordinary_ranges_only():
-    from streamdrift._jit_linear import linear_plan
-
-    for lo, hi, bins in [(0.0, 1.0, 20), (-3.5, 1e6, 20), (1e12, 1e12 + 1e3, 20), (-1e300, 1e300, 22), (5.0, 6.0, 1)]:
-        assert linear_plan(make_edges(lo, hi, bins))[0] > 0, (lo, hi, bins)
-    nudged = make_edges(0.0, 1.0)
-    nudged[7] = np.nextafter(nudged[7], 1.0)  # not linspace's edges, bit for bit
-    too_fine = make_edges(1e15, 1e15 + 2.0)  # max(|lo|, |hi|) / step beyond 2**40
-    for edges in (make_edges(2.0, 2.0), make_edges(0.0, 1.0, 23), nudged, too_fine, make_edges(0.0, 1e-310)):
-        assert linear_plan(edges) == (0.0, 0.0)
-
-
-@settings(max_examples=sds.examples(300))
-@given(st.data(), sds.ranges(), st.sampled_from([1, 2, 3, 7, 20, 21, 22]),
-       st.sampled_from(["float64", "float32", "int64"]))
-@example(None, (0.0, 100.0), 20, "int64")  # integers on the edges
-def test_linear_fill_is_numpys_rule_on_edges_beside_them_and_outside(data, rng, bins, dtype):
-    """The arithmetic fill itself, where its plan takes the range: values on every edge and
-    up to 2 ulps beside it, outside the edges, NaN and +-inf; in blocks of 255 and across them."""
-    from streamdrift._jit_linear import fill_linear, fill_linear_cast, linear_plan
-
-    lo, hi = rng
-    edges = linspace(lo, hi, bins)
-    step, inv = linear_plan(edges)
-    if step == 0.0:
-        return  # not this kernel's range: the comparison fill counts it (tested above)
-    if data is None:
-        values = np.arange(-5, 106)
-    else:
-        values = data.draw(sds.edge_values(lo, hi, bins, max_size=300)) + [np.nan, np.inf, -np.inf]
-        values += data.draw(st.lists(sds.finite_floats, max_size=5))  # outside the edges, mostly
-        values = np.array(data.draw(st.permutations(values)))
-    with np.errstate(over="ignore", invalid="ignore"):
-        values = values.astype(dtype)
-    x = values.astype(np.float64)
-    x = x[np.isfinite(x)]
-    counts = np.zeros(bins, dtype=np.int64)
-    fill = fill_linear if dtype == "float64" else fill_linear_cast
-    got = fill(values, edges, counts, step, inv)
-    want = np.histogram(np.clip(x, lo, hi), bins=edges)[0]
-    np.testing.assert_array_equal(counts, want)
-    assert got == (x.size, values.size - x.size, (x < lo).sum(), (x > hi).sum(), (x == lo).sum(), (x == hi).sum())
-
-
 # ---------------------------------------------------------------------------- divergences
 
 count_vectors = st.integers(1, 40).flatmap(
