@@ -113,15 +113,25 @@ def count_on_combined_range(sides, features, bins, batch_size, counter, use_stat
     """
     combined = {f: Range() for f in features}
     expect(sum(side.rows() or 0 for side in sides) * len(features))
-    promised = set()  # features whose range a Parquet footer gave, on some side
-    for side in sides:
-        known = {f: side.statistics_range(f) for f in features} if use_statistics else {}
-        to_scan = [f for f in features if known.get(f) is None]
-        scanned = counter.ranges(side, to_scan, batch_size) if to_scan else {}
-        for f in features:
-            combined[f] += scanned[f] if f in scanned else Range(*known[f])
-        promised.update(f for f in features if f not in scanned)
-    states = _count(sides, features, combined, bins, batch_size, counter, others)
+    columns = features + [f for f in others or {} if f not in features]
+    # the counts' batches are decoded while the statistics are read (dropped if a scan must come first)
+    ahead = counter.read_ahead([(side, columns) for side in sides], batch_size) if use_statistics else None
+    try:
+        known = [{f: side.statistics_range(f) for f in features} if use_statistics else {} for side in sides]
+        if ahead is not None and any(k.get(f) is None for k in known for f in features):
+            ahead.close()
+            ahead = None
+        promised = set()  # features whose range a Parquet footer gave, on some side
+        for side, side_known in zip(sides, known):
+            to_scan = [f for f in features if side_known.get(f) is None]
+            scanned = counter.ranges(side, to_scan, batch_size) if to_scan else {}
+            for f in features:
+                combined[f] += scanned[f] if f in scanned else Range(*side_known[f])
+            promised.update(f for f in features if f not in scanned)
+        states = _count(sides, features, combined, bins, batch_size, counter, others, ahead)
+    finally:
+        if ahead is not None:
+            ahead.close()
 
     wrong = [f for f in features if f in promised and not range_held(combined[f], _total(states, f), bins)]
     if wrong:  # statistics promised a range the data does not have: scan for the true one
@@ -155,14 +165,15 @@ def _total(per_side: list[dict], f: str):
     return total
 
 
-def _count(sides, features, ranges, bins, batch_size, counter, others=None) -> list[dict]:
-    """Each side's histograms of ``features`` on ``ranges``, and states from the ``others`` factories, in one pass."""
+def _count(sides, features, ranges, bins, batch_size, counter, others=None, ahead=None) -> list[dict]:
+    """Each side's histograms of ``features`` on ``ranges``, and states from the ``others`` factories, in one
+    pass (``ahead``: the counter's ``read_ahead`` of these sides and columns)."""
     out = []
     for _ in sides:
         states = {f: Histogram(binnable_edges(ranges[f].lo, ranges[f].hi, bins)[0]) for f in features}
         states.update({f: make() for f, make in (others or {}).items()})
         out.append(states)
-    counter.fill_sides(list(zip(sides, out)), batch_size)
+    counter.fill_sides(list(zip(sides, out)), batch_size, ahead)
     return out
 
 

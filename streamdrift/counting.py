@@ -4,7 +4,6 @@ parallel on a thread pool, while a background thread decodes files (``compare``,
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from itertools import chain
 
 import pyarrow as pa
 
@@ -43,20 +42,24 @@ class Counter(Executor):
         """``update`` every state with its column of every batch of ``source``."""
         self.fill_sides([(source, states)], batch_size)
 
-    def fill_sides(self, sides: list, batch_size: int) -> None:
-        """``fill`` of each ``(source, states)`` in turn. Files are decoded on a reader thread ahead
-        of the counting, which goes on to the next source's files while this one's last batches
-        are counted."""
-        tagged = chain.from_iterable(_tagged(i, source, list(states), batch_size)
-                                     for i, (source, states) in enumerate(sides))
-        decoding = any(isinstance(source, FileSource) for source, _ in sides)
-        reader = Background(tagged, size=lambda item: item[1].nbytes) if decoding else None
+    def read_ahead(self, sides: list, batch_size: int):
+        """The batches of each ``(source, columns)`` in turn, as ``(index, batch)``: files are decoded
+        from now on, on a reader thread ahead of the counting. Close it when done."""
+        tagged = _tagged(sides, batch_size)
+        if any(isinstance(source, FileSource) for source, _ in sides):
+            return Background(tagged, size=lambda item: item[1].nbytes)
+        return tagged
+
+    def fill_sides(self, sides: list, batch_size: int, ahead=None) -> None:
+        """``fill`` of each ``(source, states)`` in turn, from ``ahead`` (``read_ahead`` of the same
+        sources and the states' columns) or a new ``read_ahead``: the reader goes on to the next
+        source's files while this one's last batches are counted."""
+        items = ahead if ahead is not None else self.read_ahead([(s, list(states)) for s, states in sides], batch_size)
         try:
-            for i, batch in reader if reader is not None else tagged:
+            for i, batch in items:
                 self._update(sides[i][1], batch)
         finally:
-            if reader is not None:
-                reader.close()
+            items.close()
 
     def _update(self, states: dict, batch: pa.RecordBatch) -> None:
         """Every state updated with its column of ``batch``, features in parallel on the pool."""
@@ -70,9 +73,11 @@ class Counter(Executor):
                 fut.result()
 
 
-def _tagged(i: int, source: Source, names: list[str], batch_size: int):
-    for batch in source.batches(names, batch_size):
-        yield i, batch
+def _tagged(sides: list, batch_size: int):
+    """``(index, batch)`` for every batch of each ``(source, columns)``, in turn."""
+    for i, (source, columns) in enumerate(sides):
+        for batch in source.batches(columns, batch_size):
+            yield i, batch
 
 
 def _update(state, column) -> None:

@@ -39,8 +39,13 @@ class Executor(AbstractContextManager):
         """``update`` every state (feature name -> state) with its column of every batch of ``source``."""
         raise NotImplementedError
 
-    def fill_sides(self, sides: list, batch_size: int) -> None:
-        """``fill`` of each ``(source, states)`` pair, in turn."""
+    def read_ahead(self, sides: list, batch_size: int):
+        """Start reading the batches of each ``(source, columns)`` for a ``fill_sides`` of the same
+        sources and columns, or None (here: each fill reads its own). Close what it returns."""
+        return None
+
+    def fill_sides(self, sides: list, batch_size: int, ahead=None) -> None:
+        """``fill`` of each ``(source, states)`` pair, in turn (``ahead``: from ``read_ahead``)."""
         for source, states in sides:
             self.fill(source, states, batch_size)
 

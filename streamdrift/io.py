@@ -133,6 +133,8 @@ class FileSource(Source):
             self._formats = [file_format(p) for p in paths]
             # many small Parquet files: their footers are read as dataset fragments, scanned as one
             self._parts = Parts() if small_parts(paths, all(f == PARQUET for f in self._formats)) else None
+            if self._parts is not None:
+                self._parts.read_all(paths)
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
             footers = Footers(self._parts)
             schemas = [self._schema(p, f, footers) for p, f in zip(paths, self._formats)]

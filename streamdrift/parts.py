@@ -10,6 +10,7 @@ not per file and column.
 
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -19,6 +20,9 @@ from streamdrift.convert import is_numeric
 
 SMALL_PART_BYTES = 8 << 20
 """Parquet files up to this size on disk on average are read as ``Parts``."""
+
+FOOTER_THREADS = min(4, os.cpu_count() or 1)
+"""Threads that read the footers of part files (``Parts.read_all``)."""
 
 
 def small_parts(paths: list[Path], parquet: bool) -> bool:
@@ -38,13 +42,29 @@ class Parts:
         self._filesystem = LocalFileSystem()
         self._fragments: dict[Path, object] = {}
 
+    def read_all(self, paths: list[Path], threads: int = FOOTER_THREADS) -> None:
+        """Read the footers of ``paths`` now, on ``threads`` threads (pyarrow reads and parses a
+        footer without the GIL); ``read`` then gives each, or raises what reading it raised."""
+        with ThreadPoolExecutor(threads) as pool:
+            for chunk in pool.map(self._fragments_of, [paths[i::threads] for i in range(threads)]):
+                self._fragments.update(chunk)
+
+    def _fragments_of(self, paths: list[Path]) -> dict:
+        out = {}
+        for path in paths:
+            fragment = self._format.make_fragment(str(path), self._filesystem)
+            try:
+                fragment.ensure_complete_metadata()
+            except (pa.ArrowException, OSError) as exc:  # worded as pyarrow.parquet words it: read names the file
+                fragment = type(exc)(str(exc).replace(f"Could not open Parquet input source '{path}': ", ""))
+            out[path] = fragment
+        return out
+
     def read(self, path: Path) -> tuple[pq.FileMetaData, pa.Schema]:
         """The footer of the Parquet file at ``path`` and the Arrow schema it describes."""
-        fragment = self._format.make_fragment(str(path), self._filesystem)
-        try:
-            fragment.ensure_complete_metadata()
-        except pa.ArrowException as exc:  # worded as pyarrow.parquet words it: the caller names the file
-            raise type(exc)(str(exc).replace(f"Could not open Parquet input source '{path}': ", "")) from None
+        fragment = self._fragments.get(path) or self._fragments_of([path])[path]
+        if isinstance(fragment, Exception):
+            raise fragment
         self._fragments[path] = fragment
         return fragment.metadata, fragment.physical_schema
 

@@ -2,6 +2,7 @@
 
 import math
 import pickle
+import threading
 
 import numpy as np
 import pyarrow as pa
@@ -133,6 +134,29 @@ def test_statistics_route_decodes_each_side_once(tmp_path, monkeypatch):
     scanned = compare(r, c, use_statistics=False)
     assert len(passes) == 4
     assert [f.to_dict() for f in with_stats] == [f.to_dict() for f in scanned]
+
+
+def test_the_counts_are_decoded_while_the_statistics_are_read(tmp_path, monkeypatch):
+    ref, cur = example_tables(rows=3000)
+    r, c = write(tmp_path, "r.parquet", ref), write(tmp_path, "c.parquet", cur)
+    reading, waited = threading.Event(), []
+    batches, statistics_range = FileSource.batches, FileSource.statistics_range
+
+    def noted(self, columns, batch_size):
+        reading.set()
+        return batches(self, columns, batch_size)
+
+    def waiting(self, column):  # the reference's first file is read before the current's statistics
+        if self.name == f"'{c}'":
+            waited.append(reading.wait(10))
+        return statistics_range(self, column)
+
+    monkeypatch.setattr(FileSource, "batches", noted)
+    monkeypatch.setattr(FileSource, "statistics_range", waiting)
+    got = compare(r, c)
+    assert waited and all(waited)
+    monkeypatch.undo()
+    assert [f.to_dict() for f in got] == [f.to_dict() for f in compare(r, c, use_statistics=False)]
 
 
 @pytest.mark.parametrize("lie", [(-1e9, 1e9), (45.0, 50.0), (0.0, 0.0)])

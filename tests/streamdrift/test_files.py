@@ -95,8 +95,9 @@ def test_small_parts_footers_are_read_once_as_fragments_and_give_pyarrows_footer
 
 
 def test_a_corrupt_small_part_file_is_named_once_in_pyarrows_words(tmp_path):
-    paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0]})] * 3)
-    paths[1].write_bytes(b"PAR1garbagegarbage")
+    paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0]})] * 9)
+    for bad in (8, 1, 4):  # footers are read on several threads: the first bad file in order is named
+        paths[bad].write_bytes(b"PAR1garbagegarbage")
     with pytest.raises(DriftError) as caught:
         FileSource(paths, "'parts'")
     assert str(caught.value) == (f"cannot read '{paths[1]}': Parquet magic bytes not found in footer. "
