@@ -75,6 +75,15 @@ def dask_options(f):
     )(f)
 
 
+def require_bubblewrap() -> None:
+    """The sandbox's minimal root needs bubblewrap: checked before anything starts, in one line."""
+    from grader.sandbox import bwrap
+
+    reason = bwrap.missing()
+    if reason:
+        raise GraderError(reason)
+
+
 @contextmanager
 def cluster(dask: str | None, timeout: float):
     """The executor that grades: a Dask cluster's (closed afterwards) when ``dask`` is given, else

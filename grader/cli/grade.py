@@ -9,7 +9,7 @@ from contextlib import nullcontext
 
 import click
 
-from grader.cli.base import Failed, GraderError, cli, cluster, dask_options, echo, finite
+from grader.cli.base import Failed, GraderError, cli, cluster, dask_options, echo, finite, require_bubblewrap
 from grader.sandbox.limits import DEFAULT_LIMITS
 
 
@@ -91,6 +91,8 @@ def grade_command(paths, jobs, fmt, seed, tolerance, timeout_s, memory_mb, isola
       2  bad usage or input, or the grader failed on a submission (harness_error)
     """
     jobs = jobs or os.cpu_count() or 1
+    if isolation != "none" and dask is None:  # on a cluster, each worker checks its own
+        require_bubblewrap()
     with _early_pool(isolation, dask, jobs) as pool:
         _grade(paths, jobs, fmt, verbose, dask, dask_timeout, pool, isolation=isolation, seed=seed,
                tolerance=tolerance, timeout_s=timeout_s, memory_mb=memory_mb)

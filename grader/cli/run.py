@@ -21,7 +21,7 @@ from grader.agent.episode import DEFAULT_MODEL, MODES
 from grader.agent.runlog import LogError, RunLog, check_resumable, finished_ids, report
 from grader.agent.runner import BatchConfig, BatchResult, run_batch
 from grader.agent.summary import format_summary
-from grader.cli.base import Failed, GraderError, Interrupted, cli, cluster, dask_options, echo, finite
+from grader.cli.base import Failed, GraderError, Interrupted, cli, cluster, dask_options, echo, finite, require_bubblewrap
 
 
 @cli.command("run")
@@ -68,6 +68,7 @@ def run_command(mode, model, runs, concurrency, sequential, exec_concurrency, ma
         raise GraderError(f"--sequential and --concurrency {concurrency} contradict each other; give one of them")
     if resume and log_dir is None:
         raise GraderError("--resume needs the --log-dir of the batch to continue")
+    require_bubblewrap()  # the python tool and grading run in the sandbox here, even with --dask
     config = BatchConfig(
         mode=mode, model=model, runs=runs, concurrency=1 if sequential else (concurrency or 4),
         max_steps=max_steps, max_tokens=max_tokens, temperature=temperature, seed=seed, tolerance=tolerance,

@@ -220,7 +220,7 @@ class ForkPool(Backend):
         def start() -> None:
             try:
                 self._give_back(self._borrow())
-            except WorkerError:
+            except (WorkerError, SandboxError):
                 pass  # the pool is closed, or the worker failed: the next ``run`` reports it
 
         threads = [threading.Thread(target=start, daemon=True) for _ in range(min(self.size, count or self.size))]

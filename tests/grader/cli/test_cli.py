@@ -80,6 +80,21 @@ def test_usage_errors_are_one_line_exit_2(args, message):
     assert (r.returncode, r.stderr, r.stdout) == (2, message, "")
 
 
+@pytest.mark.parametrize("isolation", ["fork", "spawn"])
+def test_without_bubblewrap_grade_says_how_to_install_it_in_one_line(tmp_path, isolation):
+    """Checked at start: one line, exit 2, no traceback from the workers starting meanwhile."""
+    r = run("grade", "--isolation", isolation, CORPUS / "ok_numpy.py", env={"PATH": str(tmp_path)})
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr.startswith("error: bubblewrap is not installed: `apt-get install -y bubblewrap`")
+    assert r.stderr.count("\n") == 1 and "--isolation none" in r.stderr
+
+
+def test_without_bubblewrap_run_stops_before_any_request(tmp_path):
+    r = run("run", "--runs", "1", env={"PATH": str(tmp_path), "ANTHROPIC_API_KEY": "sk-test"}, cwd=tmp_path)
+    assert (r.returncode, r.stdout) == (2, "")
+    assert r.stderr.startswith("error: bubblewrap is not installed:") and r.stderr.count("\n") == 1
+    assert not (tmp_path / "grader-runs").exists()
+
 def test_bad_json_lines_and_empty_directory(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"code": "x = 1"}\nnot json\n')
