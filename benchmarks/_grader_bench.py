@@ -219,27 +219,19 @@ def _bare_calls(subs, jobs: int) -> None:
 
 
 def _tree_cpu() -> float:
-    """CPU seconds used so far by this process, its reaped children, and every live descendant
-    with the children it reaped (the fork servers and their jobs): steady under load, unlike wall time."""
-    parent, times = {}, {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rpartition(")")[2].split()
-            except OSError:
-                continue
-            parent[int(entry)] = int(fields[1])
-            times[int(entry)] = sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    mine, found = os.getpid(), set()
-    frontier = [mine]
-    while frontier:
-        kids = [p for p, pp in parent.items() if pp in frontier and p not in found]
-        found.update(kids)
-        frontier = kids
-    own = os.times()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return own.user + own.system + own.children_user + own.children_system + sum(times[p] for p in found) / ticks
+    """CPU seconds used so far by this process and every live descendant (the fork servers), each
+    with the children it reaped (the jobs): steady under load, unlike wall time."""
+    import psutil
+
+    me = psutil.Process()
+    total = 0.0
+    for p in [me, *me.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
 
 
 def _cpu_per_submission(grader, subs, pool, jobs: int, limits: dict) -> float:
