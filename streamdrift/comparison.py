@@ -117,7 +117,7 @@ def count_on_combined_range(sides, features, bins, batch_size, counter, use_stat
     # the counts' batches are decoded while the statistics are read (dropped if a scan must come first)
     ahead = counter.read_ahead([(side, columns) for side in sides], batch_size) if use_statistics else None
     try:
-        known = [{f: side.statistics_range(f) for f in features} if use_statistics else {} for side in sides]
+        known = [side.statistics_ranges(features) if use_statistics else {} for side in sides]
         if ahead is not None and any(k.get(f) is None for k in known for f in features):
             ahead.close()
             ahead = None

@@ -16,7 +16,10 @@ import pyarrow.parquet as pq
 from streamdrift.convert import is_numeric
 from streamdrift.errors import DriftError
 
-PARQUET_BUFFER = 1 << 20
+PARQUET_BUFFER = 64 << 10
+"""Bytes a Parquet column reader buffers ahead: its page headers are read through this buffer, and a
+page larger than it is read straight into the page's own memory (no copy through the buffer). With
+1 MiB, about the size of a page, almost every page went through the buffer: 7% more CPU to decode."""
 
 PARQUET, IPC_FILE, IPC_STREAM = "parquet", "arrow-file", "arrow-stream"
 
@@ -225,25 +228,42 @@ def trusted_leaf(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> int |
 
 
 def leaf_range(meta: pq.FileMetaData, leaf: int) -> tuple[float, float] | None:
-    """The finite (min, max) of a leaf column from its row groups' statistics, or None unless every
-    non-empty row group carries finite min/max statistics (writers leave NaN out; an inf or NaN
-    bound, a missing statistic, or a row group with values but no min/max means: scan instead)."""
-    lo, hi = math.inf, -math.inf
-    for g in range(meta.num_row_groups):
-        rg = meta.row_group(g)
-        if rg.num_rows == 0:
+    """The finite (min, max) of a leaf column from its row groups' statistics (``leaf_ranges``)."""
+    return leaf_ranges(meta, {leaf: leaf})[leaf]
+
+
+def leaf_ranges(meta: pq.FileMetaData, leaves: dict) -> dict:
+    """The finite (min, max) of several leaf columns (key -> leaf index) from their row groups'
+    statistics, in one pass over the row groups: for each key, None unless every non-empty row
+    group carries finite min/max statistics (writers leave NaN out; an inf or NaN bound, a missing
+    statistic, or a row group with values but no min/max means: scan instead).
+
+    Trusted columns (``trusted_leaf``) hold numbers whose raw Parquet statistics are the values
+    themselves, so the raw min/max are read (no conversion by logical type: part files have
+    thousands of these)."""
+    inf = math.inf
+    groups = [(rg, rg.num_rows) for rg in map(meta.row_group, range(meta.num_row_groups))]
+    out = {}
+    for key, leaf in leaves.items():
+        lo, hi = inf, -inf
+        for rg, rows in groups:
+            if rows == 0:
+                continue
+            st = rg.column(leaf).statistics
+            if st is None:
+                break
+            if st.has_min_max:
+                mn, mx = float(st.min_raw), float(st.max_raw)
+                if not -inf < mn <= mx < inf:
+                    break
+                lo, hi = min(lo, mn), max(hi, mx)
+            elif not (st.has_null_count and st.null_count == rows):
+                break
+        else:
+            out[key] = (lo, hi) if lo <= hi else None
             continue
-        st = rg.column(leaf).statistics
-        if st is None:
-            return None
-        if st.has_min_max:
-            mn, mx = float(st.min), float(st.max)
-            if not (math.isfinite(mn) and math.isfinite(mx)):
-                return None
-            lo, hi = min(lo, mn), max(hi, mx)
-        elif not (st.has_null_count and st.null_count == rg.num_rows):
-            return None
-    return (lo, hi) if lo <= hi else None
+        out[key] = None
+    return out
 
 
 def _leaf_index(meta: pq.FileMetaData, fields: int, field_index: int, column: str) -> int | None:

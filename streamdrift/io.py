@@ -25,7 +25,7 @@ from streamdrift.files import (
     file_format,
     one_line,
     open_ipc,
-    leaf_range,
+    leaf_ranges,
     read_file,
     trusted_leaf,
 )
@@ -46,6 +46,10 @@ class Source:
     def statistics_range(self, column: str) -> tuple[float, float] | None:
         """The exact finite (min, max) of ``column`` from metadata, or None when unknown."""
         return None
+
+    def statistics_ranges(self, columns: list[str]) -> dict:
+        """``statistics_range`` of each of ``columns`` (a source may read them all in one pass)."""
+        return {c: self.statistics_range(c) for c in columns}
 
     def rows(self) -> int | None:
         """How many rows a pass reads, when known before reading (from metadata), else None."""
@@ -190,19 +194,27 @@ class FileSource(Source):
         return sum(self._footers[p].num_rows for p in self.paths)
 
     def statistics_range(self, column):
-        lo, hi = math.inf, -math.inf
+        return self.statistics_ranges([column])[column]
+
+    def statistics_ranges(self, columns):
+        """Every file's footer statistics of all ``columns`` at once (``leaf_ranges``): part files
+        have thousands of footers, and their row groups are walked once, not once per column."""
+        ranges = dict.fromkeys(columns, (math.inf, -math.inf))
+        if any(f != PARQUET for f in self._formats):
+            return dict.fromkeys(columns)
         leaves = {}  # per Arrow schema: part files written alike share one schema object
-        for path, fmt, schema in zip(self.paths, self._formats, self._schemas):
-            if fmt != PARQUET:
-                return None
+        for path, schema in zip(self.paths, self._schemas):
             meta = self._footers[path]
             if id(schema) not in leaves:
-                leaves[id(schema)] = trusted_leaf(meta, schema, column)
-            found = None if leaves[id(schema)] is None else leaf_range(meta, leaves[id(schema)])
-            if found is None:
-                return None
-            lo, hi = min(lo, found[0]), max(hi, found[1])
-        return (lo, hi) if lo <= hi else None
+                leaves[id(schema)] = {c: trusted_leaf(meta, schema, c) for c in columns}
+            wanted = {c: leaf for c, leaf in leaves[id(schema)].items() if ranges[c] is not None}
+            if not wanted:
+                break
+            found = leaf_ranges(meta, {c: leaf for c, leaf in wanted.items() if leaf is not None})
+            for c in wanted:
+                f, r = found.get(c), ranges[c]
+                ranges[c] = None if f is None else (min(r[0], f[0]), max(r[1], f[1]))
+        return {c: r if r is not None and r[0] <= r[1] else None for c, r in ranges.items()}
 
     def close(self):
         if self._spool is not None:

@@ -140,19 +140,19 @@ def test_the_counts_are_decoded_while_the_statistics_are_read(tmp_path, monkeypa
     ref, cur = example_tables(rows=3000)
     r, c = write(tmp_path, "r.parquet", ref), write(tmp_path, "c.parquet", cur)
     reading, waited = threading.Event(), []
-    batches, statistics_range = FileSource.batches, FileSource.statistics_range
+    batches, statistics_ranges = FileSource.batches, FileSource.statistics_ranges
 
     def noted(self, columns, batch_size):
         reading.set()
         return batches(self, columns, batch_size)
 
-    def waiting(self, column):  # the reference's first file is read before the current's statistics
+    def waiting(self, columns):  # the reference's first file is read before the current's statistics
         if self.name == f"'{c}'":
             waited.append(reading.wait(10))
-        return statistics_range(self, column)
+        return statistics_ranges(self, columns)
 
     monkeypatch.setattr(FileSource, "batches", noted)
-    monkeypatch.setattr(FileSource, "statistics_range", waiting)
+    monkeypatch.setattr(FileSource, "statistics_ranges", waiting)
     got = compare(r, c)
     assert waited and all(waited)
     monkeypatch.undo()
@@ -164,7 +164,7 @@ def test_lying_statistics_are_detected_and_corrected(tmp_path, monkeypatch, lie)
     ref, cur = example_tables()
     r, c = write(tmp_path, "r.parquet", ref), write(tmp_path, "c.parquet", cur)
     truth = compare(r, c, use_statistics=False)
-    monkeypatch.setattr(FileSource, "statistics_range", lambda self, column: lie)
+    monkeypatch.setattr(FileSource, "statistics_ranges", lambda self, columns: dict.fromkeys(columns, lie))
     assert [f.to_dict() for f in compare(r, c)] == [f.to_dict() for f in truth]
 
 
@@ -174,7 +174,7 @@ def test_a_lying_footer_range_too_wide_to_bin_is_rescanned(tmp_path, monkeypatch
     r = write(tmp_path, "r.parquet", pa.table({"a": np.zeros(5)}))
     c = write(tmp_path, "c.parquet", pa.table({"a": np.zeros(3)}))
     truth = compare(r, c, use_statistics=False)
-    monkeypatch.setattr(FileSource, "statistics_range", lambda self, column: (-big, big))
+    monkeypatch.setattr(FileSource, "statistics_ranges", lambda self, columns: dict.fromkeys(columns, (-big, big)))
     report = compare(r, c)
     assert report["a"].kl is not None and [f.to_dict() for f in report] == [f.to_dict() for f in truth]
 

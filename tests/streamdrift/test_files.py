@@ -124,3 +124,32 @@ def test_a_small_part_without_a_compared_column_is_named(tmp_path):
 def test_a_directory_among_the_paths_is_named(tmp_path):
     with pytest.raises(DriftError, match=f"^cannot read '{tmp_path}': is a directory$"):
         file_format(tmp_path)
+
+
+def test_statistics_ranges_of_all_columns_at_once_equal_each_columns_own(tmp_path):
+    """One pass over each footer for every column gives what each column's own pass gives: a file
+    with an unusable bound (inf, no statistics, all null) makes only that column unknown."""
+    rng = np.random.default_rng(5)
+    tables = []
+    for i in range(6):
+        x = rng.normal(0, 1, 40)
+        tables.append(pa.table({
+            "x": x,
+            "inf": np.where(np.arange(40) == 3, np.inf, x) if i == 4 else x,
+            "nulls": pa.array([None] * 40, type=pa.float64()) if i == 2 else pa.array(x),
+            "i8": pa.array(rng.integers(-100, 100, 40), type=pa.int8()),
+            "f32": pa.array(x, type=pa.float32()),
+            "flag": pa.array(x > 0),
+            "u64": pa.array(rng.integers(0, 100, 40), type=pa.uint64()),
+        }))
+    paths = write_parts(tmp_path / "parts", tables)
+    columns = tables[0].column_names + ["absent"]
+    with FileSource(paths, "'parts'") as source:
+        got = source.statistics_ranges(columns)
+        assert got == {c: source.statistics_range(c) for c in columns}
+    for column in columns:
+        each = [parquet_statistics_range(pq.read_metadata(p), pq.read_schema(p), column) for p in paths]
+        expected = None if None in each else (min(e[0] for e in each), max(e[1] for e in each))
+        assert got[column] == expected, column
+    assert got["x"] is not None and got["i8"] is not None and got["f32"] is not None and got["flag"] == (0.0, 1.0)
+    assert got["inf"] is None and got["nulls"] is None and got["u64"] is None and got["absent"] is None

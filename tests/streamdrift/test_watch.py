@@ -144,7 +144,7 @@ def test_reference_edges_from_parquet_with_lying_statistics(tmp_path, monkeypatc
     pq.write_table(pa.table({"a": [0.0, 1.0, 2.0]}), path)
     honest = load_reference(str(path), edges="reference", bins=2)
     assert honest.fixed["a"].counts.tolist() == [1, 2]
-    monkeypatch.setattr(FileSource, "statistics_range", lambda self, column: (-1.0, 5.0))
+    monkeypatch.setattr(FileSource, "statistics_ranges", lambda self, columns: dict.fromkeys(columns, (-1.0, 5.0)))
     ref = load_reference(str(path), edges="reference", bins=2)
     assert ref.fixed["a"] == honest.fixed["a"]
     assert (ref.range("a").lo, ref.range("a").hi, ref.range("a").count) == (0.0, 2.0, 3)
@@ -156,7 +156,7 @@ def test_reference_edges_with_a_lying_footer_too_wide_to_bin(tmp_path, monkeypat
     path = tmp_path / "ref.parquet"
     pq.write_table(pa.table({"a": np.zeros(4)}), path)
     big = np.finfo(np.float64).max
-    monkeypatch.setattr(FileSource, "statistics_range", lambda self, column: (-big, big))
+    monkeypatch.setattr(FileSource, "statistics_ranges", lambda self, columns: dict.fromkeys(columns, (-big, big)))
     ref = load_reference(str(path), edges="reference")
     assert (ref.range("a").lo, ref.range("a").hi) == (0.0, 0.0) and ref.fixed["a"].counts[-1] == 4
 
