@@ -10,6 +10,8 @@ data does not have, the affected features are counted again on the true range, s
 result is exact whatever a writer put in the footer.
 """
 
+from concurrent.futures import Future
+
 from streamdrift._kernels import expect
 from streamdrift.categories import Categories
 from streamdrift.convert import CATEGORICAL, NUMERIC
@@ -80,17 +82,60 @@ def detect_drift(old_df, new_df, threshold: float = THRESHOLD) -> dict[str, floa
 def _run(reference, current, threshold, bins, batch_size, threads, use_statistics, selecting, max_categories,
          dask=None, dask_timeout=DASK_TIMEOUT):
     with executor_for(dask, (reference, current), threads, dask_timeout) as executor:
-        with executor.open(reference, "reference", True) as ref, executor.open(current, "current", True) as cur:
+        with (executor.open(reference, "reference", True) as ref,
+              EarlyRead(executor, ref, selecting, batch_size, use_statistics) as early,
+              executor.open(current, "current", True) as cur):
             selection = select_features(ref, cur, **selecting)
-            results = _compare(ref, cur, selection, threshold, bins, max_categories, batch_size, executor, use_statistics)
+            results = _compare(ref, cur, selection, threshold, bins, max_categories, batch_size, executor, use_statistics,
+                               early)
     return Report(results, threshold=threshold, bins=bins, skipped=selection.skipped)
 
 
+class EarlyRead:
+    """The reference's batches decoded from as soon as it is open, while the current side is opened
+    (many part files: thousands of footers to read): a read-ahead of the reference's features, by
+    its own columns, whose second side is given once known (``take``). Dropped when the features
+    of both sides are not among them (or no read-ahead is wanted)."""
+
+    def __init__(self, counter, ref: Source, selecting: dict, batch_size: int, use_statistics: bool):
+        self._rest, self.ahead, self.ref, self.batch_size = Future(), None, ref, batch_size
+        try:
+            self.columns = list(select_features(ref, ref, **selecting).kinds) if use_statistics else []
+        except DriftError:  # said again, in both sides' words, once the current side is open
+            self.columns = []
+        if self.columns:
+            self.ahead = counter.read_ahead([(ref, self.columns), self._rest], batch_size)
+
+    def take(self, sides, columns: list[str], batch_size: int):
+        """This read-ahead, on to the second of ``sides`` with ``columns``, when it reads the same; else None."""
+        same = len(sides) == 2 and sides[0] is self.ref and batch_size == self.batch_size
+        if self.ahead is None or not same or not set(columns) <= set(self.columns):
+            self.close()
+            return None
+        self._rest.set_result((sides[1], columns))
+        ahead, self.ahead = self.ahead, None
+        return ahead
+
+    def close(self):
+        if not self._rest.done():
+            self._rest.set_result(None)  # a reader waiting for the second side stops
+        if self.ahead is not None:
+            self.ahead.close()
+            self.ahead = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 def _compare(ref: Source, cur: Source, selection, threshold, bins, max_categories, batch_size, counter,
-             use_statistics) -> list[FeatureDrift]:
+             use_statistics, early=None) -> list[FeatureDrift]:
     categories = {f: (lambda: Categories(max_categories)) for f in selection.of_kind(CATEGORICAL)}
     combined, (ref_states, cur_states) = count_on_combined_range(
-        (ref, cur), selection.of_kind(NUMERIC), bins, batch_size, counter, use_statistics, others=categories)
+        (ref, cur), selection.of_kind(NUMERIC), bins, batch_size, counter, use_statistics, others=categories,
+        early=early)
     check_rows(ref, cur, {ref: ref_states, cur: cur_states})
     results = []
     for f, kind in selection.kinds.items():
@@ -103,19 +148,23 @@ def _compare(ref: Source, cur: Source, selection, threshold, bins, max_categorie
     return results
 
 
-def count_on_combined_range(sides, features, bins, batch_size, counter, use_statistics=True, others=None):
+def count_on_combined_range(sides, features, bins, batch_size, counter, use_statistics=True, others=None,
+                            early=None):
     """The two passes over ``sides``: ``(combined ranges, [states of each side])``.
 
     Pass 1 finds each feature's finite range combined over every side, from trusted Parquet
     statistics or a scan; pass 2 counts every side against that range's edges, and fills
     the states that the ``others`` factories make (categories) in the same pass. A feature
     whose footer promised a range the data does not have is scanned and counted again.
+    ``early``: an ``EarlyRead`` of the first side, already decoding.
     """
     combined = {f: Range() for f in features}
     expect(sum(side.rows() or 0 for side in sides) * len(features))
     columns = features + [f for f in others or {} if f not in features]
     # the counts' batches are decoded while the statistics are read (dropped if a scan must come first)
-    ahead = counter.read_ahead([(side, columns) for side in sides], batch_size) if use_statistics else None
+    ahead = early.take(sides, columns, batch_size) if early is not None and use_statistics else None
+    if ahead is None and use_statistics:
+        ahead = counter.read_ahead([(side, columns) for side in sides], batch_size)
     try:
         known = [side.statistics_ranges(features) if use_statistics else {} for side in sides]
         if ahead is not None and any(k.get(f) is None for k in known for f in features):

@@ -3,7 +3,7 @@ parallel on a thread pool, while a background thread decodes files (``compare``,
 ``watch``; on a Dask worker, one partition on one thread)."""
 
 import os
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
@@ -44,9 +44,10 @@ class Counter(Executor):
 
     def read_ahead(self, sides: list, batch_size: int):
         """The batches of each ``(source, columns)`` in turn, as ``(index, batch)``: files are decoded
-        from now on, on a reader thread ahead of the counting. Close it when done."""
+        from now on, on a reader thread ahead of the counting. Close it when done. A side may also
+        be a ``Future`` of its ``(source, columns)``, known later (None: no more sides)."""
         tagged = _tagged(sides, batch_size)
-        if any(isinstance(source, FileSource) for source, _ in sides):
+        if any(isinstance(side, tuple) and isinstance(side[0], FileSource) for side in sides):
             return Background(tagged, size=lambda item: item[1].nbytes)
         return tagged
 
@@ -74,8 +75,13 @@ class Counter(Executor):
 
 
 def _tagged(sides: list, batch_size: int):
-    """``(index, batch)`` for every batch of each ``(source, columns)``, in turn."""
-    for i, (source, columns) in enumerate(sides):
+    """``(index, batch)`` for every batch of each ``(source, columns)`` (or its ``Future``), in turn."""
+    for i, side in enumerate(sides):
+        if isinstance(side, Future):
+            side = side.result()
+            if side is None:
+                return
+        source, columns = side
         for batch in source.batches(columns, batch_size):
             yield i, batch
 
