@@ -54,6 +54,11 @@ def arrow_indices(indices: np.ndarray) -> pa.Array:
     return arrow_numbers(indices)
 
 
+def _zero(index_type: pa.DataType) -> pa.Scalar:
+    """An integer 0 of ``index_type``, from a buffer (``pyarrow.scalar`` imports pandas)."""
+    return pa.Array.from_buffers(index_type, 1, [None, pa.py_buffer(bytes(8))])[0]
+
+
 def _mask(arr: pa.BooleanArray) -> np.ndarray:
     return values_array(arr).astype(bool)
 
@@ -145,11 +150,15 @@ class Categories(Mergeable):
         """Count a dictionary chunk on its indices (``numpy.bincount``); consecutive chunks that
         share one dictionary (a Parquet column chunk read as batches) add to the same counts,
         merged by value only when the dictionary changes."""
-        d, indices = chunk.dictionary, chunk.indices
-        if indices.null_count:
-            self.missing += indices.null_count
-            indices = indices.drop_null()
+        import pyarrow.compute as pc
+        d, indices, nulls = chunk.dictionary, chunk.indices, chunk.indices.null_count
+        self.missing += nulls
+        if nulls == len(indices):
+            return
+        if nulls:  # counted as index 0, then taken back: a fill is 5x quicker than a filter
+            indices = pc.fill_null(indices, _zero(indices.type))
         counts = np.bincount(_numbers(indices), minlength=len(d))
+        counts[0] -= nulls
         if d.null_count:  # a valid index to a null dictionary value is missing too
             null_values = ~_mask(d.is_valid())
             self.missing += int(counts[null_values].sum())
