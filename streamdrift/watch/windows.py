@@ -253,12 +253,11 @@ class Watcher:
         return self._close(partial=True) if self._filled else None
 
     def _add(self, part: pa.RecordBatch):
-        def update(mode):
-            column = part.column(mode.feature)
-            for values in [column] if mode.arrow else column_values(column):
-                mode.add(values)
-
-        self._map(update, self._modes)
+        if self._pool is None:  # (the common case: no closure and no list per batch)
+            for mode in self._modes:
+                _update(mode, part)
+        else:
+            self._map(lambda mode: _update(mode, part), self._modes)
 
     def _close(self, partial: bool) -> Window:
         features = self._map(lambda mode: mode.close(self.threshold), self._modes)
@@ -278,3 +277,13 @@ class Watcher:
 
     def __exit__(self, *exc):
         self.close()
+
+
+def _update(mode, part: pa.RecordBatch) -> None:
+    """Add a batch's column of ``mode``'s feature: as Arrow (categories) or as kernel-ready arrays."""
+    column = part.column(mode.feature)
+    if mode.arrow:
+        mode.add(column)
+    else:
+        for values in column_values(column):
+            mode.add(values)
