@@ -158,8 +158,11 @@ def count_on_combined_range(sides, features, bins, batch_size, counter, use_stat
     whose footer promised a range the data does not have is scanned and counted again.
     ``early``: an ``EarlyRead`` of the first side, already decoding.
     """
-    combined = {f: Range() for f in features}
     expect(sum(side.rows() or 0 for side in sides) * len(features))
+    counted = counter.count_features(sides, features, bins, others)
+    if counted is not None:  # in memory: no footer to trust or distrust, each feature in one task
+        return counted
+    combined = {f: Range() for f in features}
     columns = features + [f for f in others or {} if f not in features]
     # the counts' batches are decoded while the statistics are read (dropped if a scan must come first)
     ahead = early.take(sides, columns, batch_size) if early is not None and use_statistics else None
