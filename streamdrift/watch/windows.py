@@ -24,7 +24,7 @@ import pyarrow as pa
 
 from streamdrift.categories import Categories
 from streamdrift.comparison import check_bins, check_threshold, thread_count
-from streamdrift.convert import CATEGORICAL, column_values
+from streamdrift.convert import CATEGORICAL, values_array
 from streamdrift.defaults import BINS, EPS, MAX_CATEGORIES, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
 from streamdrift.report import FeatureDrift
@@ -72,7 +72,7 @@ class Window:
 class ReferenceEdges:
     """One feature's window on edges fixed from the reference's range; outside values are ``out_of_range``."""
 
-    arrow = False  # ``add`` takes numpy values (``convert.column_values``)
+    arrow = False  # ``add`` takes numpy values (``convert.values_array``)
 
     def __init__(self, reference: Reference, feature: str, bins: int):
         self.feature = feature
@@ -237,10 +237,10 @@ class Watcher:
         """Add a batch's rows (it must hold every feature); return the windows that filled up."""
         done = []
         offset, n = 0, batch.num_rows
+        columns = self._map(lambda mode: _column(mode, batch), self._modes) if n else []
         while offset < n:
             take = min(self.window - self._filled, n - offset)
-            part = batch if (offset == 0 and take == n) else batch.slice(offset, take)
-            self._add(part)
+            self._add(columns, offset, take, whole=offset == 0 and take == n)
             offset += take
             self._filled += take
             self.rows += take
@@ -252,12 +252,14 @@ class Watcher:
         """The last, partial window (None when it holds no row)."""
         return self._close(partial=True) if self._filled else None
 
-    def _add(self, part: pa.RecordBatch):
-        if self._pool is None:  # (the common case: no closure and no list per batch)
-            for mode in self._modes:
-                _update(mode, part)
+    def _add(self, columns: list, offset: int, take: int, whole: bool):
+        """Add rows ``[offset, offset + take)`` of a batch's ``columns`` (one per mode, from ``_column``)."""
+        parts = columns if whole else [_rows(m, c, offset, take) for m, c in zip(self._modes, columns)]
+        if self._pool is None:  # (the common case: no closure per part)
+            for mode, part in zip(self._modes, parts):
+                mode.add(part)
         else:
-            self._map(lambda mode: _update(mode, part), self._modes)
+            list(self._pool.map(lambda mode, part: mode.add(part), self._modes, parts))
 
     def _close(self, partial: bool) -> Window:
         features = self._map(lambda mode: mode.close(self.threshold), self._modes)
@@ -279,11 +281,13 @@ class Watcher:
         self.close()
 
 
-def _update(mode, part: pa.RecordBatch) -> None:
-    """Add a batch's column of ``mode``'s feature: as Arrow (categories) or as kernel-ready arrays."""
-    column = part.column(mode.feature)
-    if mode.arrow:
-        mode.add(column)
-    else:
-        for values in column_values(column):
-            mode.add(values)
+def _column(mode, batch: pa.RecordBatch):
+    """A batch's column of ``mode``'s feature as ``mode.add`` takes it: Arrow (categories) or one kernel-ready
+    array, converted once per batch however many windows the batch is cut into."""
+    column = batch.column(mode.feature)
+    return column if mode.arrow else values_array(column)
+
+
+def _rows(mode, column, offset: int, take: int):
+    """Rows ``[offset, offset + take)`` of a column from ``_column`` (a view, no copy)."""
+    return column.slice(offset, take) if mode.arrow else column[offset : offset + take]
