@@ -111,8 +111,11 @@ def count_on_combined_range(sides, features, bins, batch_size, counter, use_stat
     the states that the ``others`` factories make (categories) in the same pass. A feature
     whose footer promised a range the data does not have is scanned and counted again.
     """
-    combined = {f: Range() for f in features}
     expect(sum(side.rows() or 0 for side in sides) * len(features))
+    counted = counter.count_features(sides, features, bins, others)
+    if counted is not None:  # in memory: no footer to trust or distrust, each feature in one task
+        return counted
+    combined = {f: Range() for f in features}
     columns = features + [f for f in others or {} if f not in features]
     # the counts' batches are decoded while the statistics are read (dropped if a scan must come first)
     ahead = counter.read_ahead([(side, columns) for side in sides], batch_size) if use_statistics else None

@@ -8,7 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pyarrow as pa
 
 from streamdrift.background import Background
-from streamdrift.executor import Executor
+from streamdrift.executor import Executor, count_by_feature, in_memory
+from streamdrift.executor import update_state as _update
 from streamdrift.io import FileSource, Source
 
 
@@ -41,6 +42,12 @@ class Counter(Executor):
     def fill(self, source: Source, states: dict, batch_size: int) -> None:
         """``update`` every state with its column of every batch of ``source``."""
         self.fill_sides([(source, states)], batch_size)
+
+    def count_features(self, sides: list, features: list[str], bins: int, others: dict | None = None):
+        """In memory: each feature (range, then histograms) in one task on the pool; see ``Executor``."""
+        if not in_memory(sides):
+            return None
+        return count_by_feature(sides, features, bins, others, self._pool.map if self._pool is not None else map)
 
     def read_ahead(self, sides: list, batch_size: int):
         """The batches of each ``(source, columns)`` in turn, as ``(index, batch)``: files are decoded
@@ -78,8 +85,3 @@ def _tagged(sides: list, batch_size: int):
     for i, (source, columns) in enumerate(sides):
         for batch in source.batches(columns, batch_size):
             yield i, batch
-
-
-def _update(state, column) -> None:
-    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-        state.update(chunk)

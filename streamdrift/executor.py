@@ -49,6 +49,13 @@ class Executor(AbstractContextManager):
         for source, states in sides:
             self.fill(source, states, batch_size)
 
+    def count_features(self, sides: list, features: list[str], bins: int, others: dict | None = None):
+        """``(combined ranges, [states of each side])`` of ``features`` (and of the ``others`` factories'
+        states), each feature in one task: its range on every side, then its histograms, while its
+        columns are hot. Only where every side is in memory; None otherwise, or where this executor
+        has no such path (the caller then takes the two passes over every feature)."""
+        return None
+
     def ranges(self, source, features: list[str], batch_size: int) -> dict:
         """The ``Range`` of each feature of ``source``."""
         from streamdrift.state import Range
@@ -91,3 +98,46 @@ def reads_files(obj) -> bool:
     if isinstance(obj, (list, tuple)):
         return bool(obj) and all(isinstance(p, (str, os.PathLike)) for p in obj)
     return isinstance(obj, (str, os.PathLike, FileSource))
+
+
+def in_memory(sides: list) -> bool:
+    """True when every side is an in-memory table (its columns can be read whole, any number of times)."""
+    from streamdrift.io import TableSource
+
+    return all(isinstance(side, TableSource) for side in sides)
+
+
+def count_by_feature(sides: list, features: list[str], bins: int, others: dict | None, run: Callable) -> tuple:
+    """``Executor.count_features`` over in-memory ``sides``, one task per feature, mapped with ``run``
+    (``map``, or a thread pool's): states equal to the two passes' (exact merges, same values)."""
+    tasks = [(f, None) for f in features] + list((others or {}).items())
+    done = list(run(lambda task: _count_feature(sides, *task, bins), tasks))
+    combined = {f: r for (f, _), (r, _) in zip(tasks, done) if r is not None}
+    per_side = [{f: states[i] for (f, _), (_, states) in zip(tasks, done)} for i in range(len(sides))]
+    return combined, per_side
+
+
+def _count_feature(sides: list, feature: str, make, bins: int) -> tuple:
+    """One feature over every side: ``(its combined Range, its Histogram on each side)``, or, for
+    ``make`` (a state factory), ``(None, a state filled on each side)``."""
+    from streamdrift.state import Histogram, Range
+    from streamdrift.stats import binnable_edges
+
+    columns = [side.table.column(feature) for side in sides]
+    if make is not None:
+        return None, [update_state(make(), column) for column in columns]
+    combined = Range()
+    for column in columns:
+        update_state(combined, column)
+    edges = binnable_edges(combined.lo, combined.hi, bins)[0]
+    return combined, [update_state(Histogram(edges), column) for column in columns]
+
+
+def update_state(state, column):
+    """``state`` updated with every chunk of ``column`` (an Arrow array or chunked array)."""
+    import pyarrow as pa
+
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    for chunk in chunks:
+        state.update(chunk)
+    return state

@@ -141,3 +141,72 @@ def test_filling_sides_in_turn_equals_filling_each(tmp_path):
             counter.fill(side, states, batch_size=1000)
             alone.append(states)
     assert [t["x"] for t in together] == [s["x"] for s in alone]
+
+
+def in_memory_sides(rows=3000, chunks=3):
+    """Two tables of several chunks: numeric features with NaN, +-inf, a constant and an empty one,
+    and a categorical one."""
+    rng = np.random.default_rng(5)
+
+    def side(shift):
+        x = rng.normal(shift, 1 + shift, rows)
+        x[::97] = np.nan
+        x[5] = np.inf
+        cols = {"x": x, "const": np.full(rows, 2.5), "nan": np.full(rows, np.nan), "i": rng.integers(-3, 9, rows),
+                "cat": rng.choice(["a", "b", "c", None], rows)}
+        for j in range(4):
+            cols[f"f{j}"] = rng.normal(j * shift, 1 + j, rows)
+        table = pa.table(cols)
+        return pa.concat_tables([table.slice(i * rows // chunks, rows // chunks) for i in range(chunks)])
+
+    return side(0.0), side(0.7)
+
+
+def test_in_memory_compare_counts_each_feature_in_one_task_range_then_histograms():
+    """Each feature's ranges on both sides, then its two histograms, on one thread, one after the other
+    (the columns are read while still in cache), never two passes over every feature."""
+    from streamdrift import compare
+
+    ref, cur = in_memory_sides()
+    events = []
+    where = lambda chunk: (chunk.buffers()[1].address, chunk.offset)  # noqa: E731 - which column a chunk is of
+    feature_of = {where(chunk): f for t in (ref, cur) for f in t.column_names for chunk in t.column(f).chunks}
+
+    def recording(cls, kind):
+        update = cls.update
+
+        def record(self, values):
+            events.append((feature_of[where(values)], kind, threading.get_ident()))
+            return update(self, values)
+
+        return record
+
+    original = Range.update, Histogram.update
+    Range.update, Histogram.update = recording(Range, "range"), recording(Histogram, "hist")
+    try:
+        with Counter(2) as counter:
+            assert counter.count_features([Executor().open(t, "side") for t in (ref, cur)], ["x"], 20) is not None
+        events.clear()
+        report = compare(ref, cur, threads=2)
+    finally:
+        Range.update, Histogram.update = original
+    numeric = [f for f in ref.column_names if f != "cat"]
+    assert [f.feature for f in report] == ref.column_names
+    for feature in numeric:
+        seen = [(kind, thread) for f, kind, thread in events if f == feature]
+        assert [kind for kind, _ in seen] == ["range"] * 6 + ["hist"] * 6, feature  # 3 chunks per side
+        assert len({thread for _, thread in seen}) == 1, feature
+
+
+def test_in_memory_compare_equals_the_two_passes_over_streamed_batches():
+    """The per-feature path (tables) and the two passes (the same tables as streams of batches)
+    give the same report, field for field, on 1 and 2 threads."""
+    from streamdrift import compare
+
+    ref, cur = in_memory_sides()
+    stream = lambda t: pa.RecordBatchReader.from_batches(t.schema, t.to_batches())  # noqa: E731
+    streamed = list(compare(stream(ref), stream(cur), threads=1, categorical=["i"]))
+    for threads in (1, 2):
+        assert list(compare(ref, cur, threads=threads, categorical=["i"])) == streamed
+    assert {f.kind for f in streamed} == {"numeric", "categorical"}
+    assert any(f.kl is None for f in streamed) and any(f.kl is not None for f in streamed)

@@ -185,3 +185,73 @@ def test_edges_the_plan_refuses_are_counted_by_the_fallback(edges, monkeypatch):
     want_counts, want_tallies = expected(values, edges)
     np.testing.assert_array_equal(counts, want_counts)
     assert tuple(int(t) for t in got) == want_tallies
+
+
+@pytest.mark.parametrize("bins", [7, 20, 22])
+def test_blocks_whose_fields_fill_any_range(bins):
+    """Only the fields from a block's lowest to its highest are counted, 8 at a time: every
+    (lowest, highest) pair, on group boundaries and across them, with the values on the edges."""
+    edges = make_edges(-3.0, 7.0, bins)
+    # field 0: below lo; fields 1..bins: the bins (values on their left edges, hi in the last);
+    # bins + 1: above hi
+    by_field = np.concatenate([[-4.0], edges[:-1], [8.0]])
+    by_field[bins] = edges[-1]
+    for low in range(bins + 2):
+        for high in range(low, bins + 2):
+            block = np.resize(by_field[low : high + 1], BLOCK + 3)
+            assert_linear_is_numpys(block, edges)
+
+
+NO_FMA_CHECK = """
+import numpy as np
+from tests.streamdrift.test_kernels_linear import assert_linear_is_numpys, fields_asm, last_edges, linspace
+from tests.strategies import ulps
+
+for lo, hi, bins in last_edges()[0] + last_edges()[1] + [(1e12, 1e12 + 1e3, 20), (-1e300, 1e300, 22)]:
+    edges = linspace(lo, hi, bins)
+    near = [ulps(e, k) for e in edges for k in range(-2, 3)] + [np.nan, np.inf, -np.inf, lo - 1, hi * 2]
+    for values in (np.array(near * 9), np.array(near * 9, np.float32)):
+        assert_linear_is_numpys(values, edges)
+print(fields_asm())
+"""
+
+
+def fields_asm():
+    """The machine code of the fields pass, compiled here (cached code cannot be inspected)."""
+    from numba import njit
+
+    from streamdrift import _jit_linear
+
+    fields = njit(_jit_linear._fields.py_func)
+    x = np.arange(40.0)
+    step, inv = linear_plan(make_edges(0.0, 39.0))
+    fields(x, 0.0, step, inv, 20.0, np.empty(x.size, np.uint8))
+    asm = "".join(fields.inspect_asm().values())
+    assert "ret" in asm
+    return "fused" if "vfmadd" in asm else "unfused"
+
+
+def test_linear_fill_compiled_without_fma_and_avx_is_numpys(tmp_path):
+    """On a CPU without FMA (nor AVX), the position's multiply-add takes two roundings: still numpy's
+    counts. Here: numba compiling for a generic x86-64 in a fresh process."""
+    import os
+    import platform
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        pytest.skip("the generic x86-64 target exists on x86-64 only")
+    env = dict(os.environ, NUMBA_CPU_NAME="generic", NUMBA_CPU_FEATURES="", NUMBA_CACHE_DIR=str(tmp_path))
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", NO_FMA_CHECK], env=env, cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.split() == ["unfused"]
+
+
+def test_linear_fill_fuses_the_position_where_the_cpu_has_fma():
+    from llvmlite import binding
+
+    if "+fma" not in binding.get_host_cpu_features().flatten():
+        pytest.skip("this CPU has no FMA: the unfused build is tested above")
+    assert fields_asm() == "fused"
