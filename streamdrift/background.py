@@ -94,3 +94,28 @@ class Background:
         with self._changed:
             self._changed.notify_all()
         self._thread.join(0.2)
+
+
+class Interleaved:
+    """The items of several iterables (``Background`` readers, each on its own thread), one of each
+    in turn, until every one is exhausted; ``close`` closes them all."""
+
+    def __init__(self, readers: list):
+        self._readers = readers
+
+    def __iter__(self):
+        pending = [iter(r) for r in self._readers]
+        while pending:
+            for it in list(pending):
+                item = next(it, _END)
+                if item is _END:
+                    pending.remove(it)
+                else:
+                    yield item
+
+    def close(self):
+        for reader in self._readers:
+            reader.close()
+
+
+_END = object()

@@ -7,7 +7,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
 
-from streamdrift.background import Background
+from streamdrift.background import READ_AHEAD_BYTES, Background, Interleaved
 from streamdrift.executor import Executor, count_by_feature, in_memory
 from streamdrift.executor import update_state as _update
 from streamdrift.io import FileSource, Source
@@ -50,18 +50,25 @@ class Counter(Executor):
         return count_by_feature(sides, features, bins, others, self._pool.map if self._pool is not None else map)
 
     def read_ahead(self, sides: list, batch_size: int):
-        """The batches of each ``(source, columns)`` in turn, as ``(index, batch)``: files are decoded
-        from now on, on a reader thread ahead of the counting. Close it when done. A side may also
-        be a ``Future`` of its ``(source, columns)``, known later (None: no more sides)."""
-        tagged = _tagged(sides, batch_size)
-        if any(isinstance(side, tuple) and isinstance(side[0], FileSource) for side in sides):
-            return Background(tagged, size=lambda item: item[1].nbytes)
-        return tagged
+        """The batches of each ``(source, columns)``, as ``(index, batch)``: files are decoded from now
+        on, ahead of the counting, each side on a reader thread of its own (one batch of each in
+        turn), so that pyarrow always has a batch to decode while another's columns finish. Memory
+        stays bounded in bytes: the sides share ``READ_AHEAD_BYTES``. Sides of many small part files
+        (scanned ahead across files by pyarrow already) are read one after the other: read at the
+        same time, they cost more CPU. Close it when done. A side may also be a ``Future`` of its
+        ``(source, columns)``, known later (None: nothing to read)."""
+        known = [side[0] for side in sides if isinstance(side, tuple)]
+        if not any(isinstance(source, FileSource) for source in known):
+            return _tagged(sides, batch_size)
+        if any(isinstance(source, FileSource) and source.scans_ahead for source in known):
+            return Background(_tagged(sides, batch_size), size=lambda item: item[1].nbytes)
+        share = READ_AHEAD_BYTES // len(sides)
+        return Interleaved([Background(_tagged([side], batch_size, i), max_bytes=share, size=lambda item: item[1].nbytes)
+                            for i, side in enumerate(sides)])
 
     def fill_sides(self, sides: list, batch_size: int, ahead=None) -> None:
-        """``fill`` of each ``(source, states)`` in turn, from ``ahead`` (``read_ahead`` of the same
-        sources and the states' columns) or a new ``read_ahead``: the reader goes on to the next
-        source's files while this one's last batches are counted."""
+        """``fill`` of each ``(source, states)``, from ``ahead`` (``read_ahead`` of the same sources and
+        the states' columns) or a new ``read_ahead``: the sides' files are decoded at the same time."""
         items = ahead if ahead is not None else self.read_ahead([(s, list(states)) for s, states in sides], batch_size)
         try:
             for i, batch in items:
@@ -81,9 +88,10 @@ class Counter(Executor):
                 fut.result()
 
 
-def _tagged(sides: list, batch_size: int):
-    """``(index, batch)`` for every batch of each ``(source, columns)`` (or its ``Future``), in turn."""
-    for i, side in enumerate(sides):
+def _tagged(sides: list, batch_size: int, first: int = 0):
+    """``(index, batch)`` for every batch of each ``(source, columns)`` (or its ``Future``), in turn
+    (the first side's index is ``first``)."""
+    for i, side in enumerate(sides, first):
         if isinstance(side, Future):
             side = side.result()
             if side is None:

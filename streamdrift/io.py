@@ -188,6 +188,11 @@ class FileSource(Source):
         except (pa.ArrowException, OSError) as exc:
             raise DriftError(f"cannot read {self.name}: {one_line(exc)}") from exc
 
+    @property
+    def scans_ahead(self) -> bool:
+        """True when the files are many small Parquet parts, scanned as one dataset with its own read-ahead."""
+        return self._parts is not None
+
     def rows(self):
         if any(f != PARQUET for f in self._formats):
             return None

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from streamdrift.background import Background
+from streamdrift.background import Background, Interleaved
 
 MIB = 1 << 20
 
@@ -88,3 +88,38 @@ def test_close_stops_a_reader_waiting_for_room_and_closes_its_items():
     assert next(iter(reader)).num_rows == 1000
     reader.close()
     assert closed.wait(10)
+
+
+def test_interleaved_gives_one_item_of_each_in_turn_and_closes_them_all():
+    readers = [Background(iter([1, 2, 3])), Background(iter([10])), Background(iter([20, 21]))]
+    both = Interleaved(readers)
+    assert list(both) == [1, 10, 20, 2, 21, 3]
+    waiting = Produced(10, MIB // 8)
+    reader = Background(waiting, depth=1)
+    both = Interleaved([reader])
+    assert next(iter(both)) is waiting.batch
+    assert waiting.asked[2].wait(10)  # held one, waits for room with the next
+    both.close()
+    reader._thread.join(10)
+    assert not reader._thread.is_alive() and not waiting.asked[9].is_set()
+
+
+def test_file_sides_are_read_ahead_each_on_its_own_thread_within_one_bound(tmp_path):
+    import pyarrow.parquet as pq
+
+    from streamdrift.background import READ_AHEAD_BYTES
+    from streamdrift.counting import Counter
+    from streamdrift.io import open_source
+
+    sources = []
+    for name in ("r", "c"):
+        pq.write_table(pa.table({"x": np.arange(8000.0)}), tmp_path / f"{name}.parquet", row_group_size=1000)
+        sources.append(open_source(tmp_path / f"{name}.parquet", name))
+    with Counter(1, decoding=True) as counter:
+        ahead = counter.read_ahead([(s, ["x"]) for s in sources], 1000)
+        try:
+            assert [r._max_bytes for r in ahead._readers] == [READ_AHEAD_BYTES // 2] * 2
+            sides = [i for i, _ in ahead]
+        finally:
+            ahead.close()
+    assert sides == [0, 1] * 8

@@ -95,3 +95,29 @@ def test_detect_drift_and_named_columns_read_early_too(tmp_path, capsys):
     cur = pa.concat_tables(tables(5, shift=1.0)).drop_columns(["s"]).to_pandas()
     assert detect_drift(ref, cur) == detect_drift(str(r), str(c))
     assert capsys.readouterr().out.count("Drifted: x") == 2
+
+
+def test_both_sides_are_decoded_at_the_same_time(tmp_path, monkeypatch):
+    """Each side's reader waits, at its second batch, for the other side's reading to start:
+    only readers working at the same time both get past it (files of row groups; sides of many
+    small part files are scanned ahead by pyarrow, one side after the other)."""
+    r, c = tmp_path / "r.parquet", tmp_path / "c.parquet"
+    pq.write_table(pa.concat_tables(tables(6, parts=3, rows=3000)), r, row_group_size=1000)
+    pq.write_table(pa.concat_tables(tables(7, parts=3, rows=3000, shift=0.3)), c, row_group_size=1000)
+    started = {f"'{r}'": threading.Event(), f"'{c}'": threading.Event()}
+    waited = []
+    batches = FileSource.batches
+
+    def both(self, columns, batch_size):
+        started[self.name].set()
+        other = next(event for name, event in started.items() if name != self.name)
+        for k, batch in enumerate(batches(self, columns, batch_size)):
+            if k == 1:
+                waited.append(other.wait(10))
+            yield batch
+
+    monkeypatch.setattr(FileSource, "batches", both)
+    got = compare(str(r), str(c), batch_size=1000, columns=["x", "n"])
+    assert waited == [True, True]
+    monkeypatch.undo()
+    assert same(got, compare(str(r), str(c), batch_size=1000, columns=["x", "n"], use_statistics=False))
