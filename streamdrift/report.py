@@ -10,7 +10,7 @@ from streamdrift.categories import Categories, aligned, arrow_indices
 from streamdrift.errors import option
 from streamdrift.state import Histogram
 from streamdrift.defaults import EPS
-from streamdrift.stats import divergence
+from streamdrift.stats import Divergence, divergence
 
 NEW_EXAMPLES = 10
 
@@ -60,11 +60,13 @@ class FeatureDrift:
         threshold: float,
         eps: float = EPS,
         reason: str | None = None,
+        computed: Divergence | None = None,
     ) -> "FeatureDrift":
         """Score one feature from its reference and current histograms (same edges).
 
         ``reason`` marks the KL undefined for a cause the histograms cannot show (a range
-        too wide to bin); a side with no finite value is detected here.
+        too wide to bin); a side with no finite value is detected here. ``computed`` is their
+        ``divergence`` when already known (``stats.divergences`` of several features at once).
         """
         base = dict(
             feature=feature,
@@ -77,7 +79,7 @@ class FeatureDrift:
         reason = undefined_reason(reference.count, current.count) or reason
         if reason is not None:
             return cls(kl=None, drifted=False, reason=reason, **base)
-        d = divergence(reference.counts, current.counts, eps)
+        d = computed or divergence(reference.counts, current.counts, eps)
         return cls(
             kl=d.kl,
             drifted=bool(d.kl > threshold),

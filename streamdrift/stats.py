@@ -7,7 +7,7 @@ import numpy as np
 
 from streamdrift.defaults import BINS, EPS
 
-__all__ = ["Divergence", "divergence", "kl_divergence", "binnable_edges", "make_edges", "range_problem"]
+__all__ = ["Divergence", "divergence", "divergences", "kl_divergence", "binnable_edges", "make_edges", "range_problem"]
 
 
 class Divergence(NamedTuple):
@@ -82,22 +82,37 @@ def kl_divergence(ref_counts, cur_counts, eps: float = EPS) -> float:
     return divergence(ref_counts, cur_counts, eps).kl
 
 
+def divergences(ref_counts, cur_counts, eps: float = EPS) -> list[Divergence]:
+    """``divergence`` of each row of two 2-D count arrays (one row per feature, all of one bin count),
+    with one numpy call per step for all rows (a watch's window scores its features at once)."""
+    ref = np.asarray(ref_counts, dtype=np.float64)
+    cur = np.asarray(cur_counts, dtype=np.float64)
+    if ref.shape != cur.shape or ref.ndim != 2 or ref.shape[1] == 0:
+        raise ValueError(f"count arrays must be 2-D and of one shape, got {ref.shape} and {cur.shape}")
+    return _divergences(ref, cur, float(eps))
+
+
 def _divergence(ref: np.ndarray, cur: np.ndarray, eps: float) -> Divergence:
-    """KL both ways, PSI and the Jensen-Shannon distance (base e) of two count vectors.
+    return _divergences(ref[None], cur[None], eps)[0]
+
+
+def _divergences(ref: np.ndarray, cur: np.ndarray, eps: float) -> list[Divergence]:
+    """KL both ways, PSI and the Jensen-Shannon distance (base e) of each row pair of two 2-D count arrays.
 
     ``eps`` is added to every bin's count before normalising (SPEC section 2). The terms are
-    numpy's; their sums are exactly rounded (``math.fsum``), so with thousands of bins they
-    stay within 1e-12 of numpy's pairwise ``np.sum`` and do not depend on the order of bins.
+    numpy's, elementwise, so a row's are the same bits alone or among others; their sums are
+    exactly rounded (``math.fsum``), so with thousands of bins they stay within 1e-12 of
+    numpy's pairwise ``np.sum`` and do not depend on the order of bins.
     Nothing here needs the JIT: it is O(bins), and small comparisons start fast.
     """
     fsum = math.fsum
     p = ref + eps
     q = cur + eps
-    p /= fsum(p.tolist())
-    q /= fsum(q.tolist())
+    p /= np.array([fsum(row) for row in p.tolist()])[:, None]
+    q /= np.array([fsum(row) for row in q.tolist()])[:, None]
     m = 0.5 * (p + q)
     log_pq = np.log(p / q)
-    kl = fsum((p * log_pq).tolist())
-    rev = fsum((q * -log_pq).tolist())
-    js = fsum((0.5 * p * np.log(p / m) + 0.5 * q * np.log(q / m)).tolist())
-    return Divergence(kl, rev, kl + rev, math.sqrt(max(js, 0.0)))
+    kl = [fsum(row) for row in (p * log_pq).tolist()]
+    rev = [fsum(row) for row in (q * -log_pq).tolist()]
+    js = [fsum(row) for row in (0.5 * p * np.log(p / m) + 0.5 * q * np.log(q / m)).tolist()]
+    return [Divergence(a, b, a + b, math.sqrt(max(c, 0.0))) for a, b, c in zip(kl, rev, js)]

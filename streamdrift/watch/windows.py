@@ -24,12 +24,12 @@ import pyarrow as pa
 
 from streamdrift.categories import Categories
 from streamdrift.comparison import check_bins, check_threshold, thread_count
-from streamdrift.convert import CATEGORICAL, column_values
+from streamdrift.convert import CATEGORICAL, values_array
 from streamdrift.defaults import BINS, EPS, MAX_CATEGORIES, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
-from streamdrift.report import FeatureDrift
+from streamdrift.report import FeatureDrift, undefined_reason
 from streamdrift.state import Histogram, Range
-from streamdrift.stats import binnable_edges
+from streamdrift.stats import binnable_edges, divergences
 from streamdrift.watch.reference import Reference, check_edges
 
 
@@ -72,7 +72,7 @@ class Window:
 class ReferenceEdges:
     """One feature's window on edges fixed from the reference's range; outside values are ``out_of_range``."""
 
-    arrow = False  # ``add`` takes numpy values (``convert.column_values``)
+    arrow = False  # ``add`` takes numpy values (``convert.values_array``)
 
     def __init__(self, reference: Reference, feature: str, bins: int):
         self.feature = feature
@@ -84,12 +84,10 @@ class ReferenceEdges:
     def add(self, values) -> None:
         self._cur.update(values)
 
-    def close(self, threshold: float) -> FeatureDrift:
-        """The window's drift; the next window starts empty."""
+    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
+        """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
         cur, self._cur = self._cur, Histogram(self._ref.edges)
-        result = FeatureDrift.from_histograms(self.feature, self._ref, cur, threshold, EPS, reason=self._reason)
-        result.out_of_range = cur.out_of_range
-        return result
+        return self._ref, cur, self._reason
 
 
 class CombinedEdges:
@@ -132,16 +130,16 @@ class CombinedEdges:
             self._early = None  # left the reference's range: counted when the window closes
         self._seen.update(values)
 
-    def close(self, threshold: float) -> FeatureDrift:
-        """The window's drift; the next window starts empty."""
+    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
+        """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
         try:
             if self._early is not None:
-                return FeatureDrift.from_histograms(self.feature, self._ref, self._early, threshold, EPS)
-            return self._count(threshold)
+                return self._ref, self._early, None
+            return self._count()
         finally:
             self._start()
 
-    def _count(self, threshold: float) -> FeatureDrift:
+    def _count(self) -> tuple[Histogram, Histogram, str | None]:
         seen = self._seen
         inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
         self._inside = self._ref is not None and inside
@@ -154,7 +152,7 @@ class CombinedEdges:
         cur = Histogram(edges)
         for values in self._chunks:
             cur.update(values)
-        return FeatureDrift.from_histograms(self.feature, ref, cur, threshold, EPS, reason=reason)
+        return ref, cur, reason
 
 
 class CategoryWindow:
@@ -237,10 +235,10 @@ class Watcher:
         """Add a batch's rows (it must hold every feature); return the windows that filled up."""
         done = []
         offset, n = 0, batch.num_rows
+        columns = self._map(lambda mode: _column(mode, batch), self._modes) if n else []
         while offset < n:
             take = min(self.window - self._filled, n - offset)
-            part = batch if (offset == 0 and take == n) else batch.slice(offset, take)
-            self._add(part)
+            self._add(columns, offset, take, whole=offset == 0 and take == n)
             offset += take
             self._filled += take
             self.rows += take
@@ -252,15 +250,18 @@ class Watcher:
         """The last, partial window (None when it holds no row)."""
         return self._close(partial=True) if self._filled else None
 
-    def _add(self, part: pa.RecordBatch):
-        if self._pool is None:  # (the common case: no closure and no list per batch)
-            for mode in self._modes:
-                _update(mode, part)
+    def _add(self, columns: list, offset: int, take: int, whole: bool):
+        """Add rows ``[offset, offset + take)`` of a batch's ``columns`` (one per mode, from ``_column``)."""
+        parts = columns if whole else [_rows(m, c, offset, take) for m, c in zip(self._modes, columns)]
+        if self._pool is None:  # (the common case: no closure per part)
+            for mode, part in zip(self._modes, parts):
+                mode.add(part)
         else:
-            self._map(lambda mode: _update(mode, part), self._modes)
+            list(self._pool.map(lambda mode, part: mode.add(part), self._modes, parts))
 
     def _close(self, partial: bool) -> Window:
-        features = self._map(lambda mode: mode.close(self.threshold), self._modes)
+        closed = self._map(lambda mode: mode.close(self.threshold) if mode.arrow else mode.histograms(), self._modes)
+        features = _scores(self._modes, closed, self.threshold, outside=self.edges == "reference")
         w = Window(self.windows, self._start, self.rows, partial, features)
         self.windows += 1
         self.drifted_windows += bool(w.drifted)
@@ -279,11 +280,35 @@ class Watcher:
         self.close()
 
 
-def _update(mode, part: pa.RecordBatch) -> None:
-    """Add a batch's column of ``mode``'s feature: as Arrow (categories) or as kernel-ready arrays."""
-    column = part.column(mode.feature)
-    if mode.arrow:
-        mode.add(column)
-    else:
-        for values in column_values(column):
-            mode.add(values)
+def _column(mode, batch: pa.RecordBatch):
+    """A batch's column of ``mode``'s feature as ``mode.add`` takes it: Arrow (categories) or one kernel-ready
+    array, converted once per batch however many windows the batch is cut into."""
+    column = batch.column(mode.feature)
+    return column if mode.arrow else values_array(column)
+
+
+def _rows(mode, column, offset: int, take: int):
+    """Rows ``[offset, offset + take)`` of a column from ``_column`` (a view, no copy)."""
+    return column.slice(offset, take) if mode.arrow else column[offset : offset + take]
+
+
+def _scores(modes: list, closed: list, threshold: float, outside: bool) -> list[FeatureDrift]:
+    """Each mode's ``FeatureDrift``: categories' as they closed, numbers' from their ``histograms()``, with
+    the divergences of all the defined ones computed together (``stats.divergences``: one numpy call per
+    step for the window, not one per feature). ``outside`` adds ``out_of_range`` (reference edges)."""
+    numeric = [i for i, mode in enumerate(modes) if not mode.arrow]
+    defined = [i for i in numeric if closed[i][2] is None and undefined_reason(closed[i][0].count, closed[i][1].count)
+               is None]
+    computed = {}
+    for bins in {closed[i][0].bins for i in defined}:
+        rows = [i for i in defined if closed[i][0].bins == bins]
+        found = divergences([closed[i][0].counts for i in rows], [closed[i][1].counts for i in rows], EPS)
+        computed.update(zip(rows, found))
+    scores = list(closed)
+    for i in numeric:
+        ref, cur, reason = closed[i]
+        scores[i] = FeatureDrift.from_histograms(modes[i].feature, ref, cur, threshold, EPS, reason=reason,
+                                                 computed=computed.get(i))
+        if outside:
+            scores[i].out_of_range = cur.out_of_range
+    return scores

@@ -122,6 +122,34 @@ def test_divergence_equals_oracle(pair, eps):
     assert abs(swapped.kl - got.kl_reversed) <= 1e-12 and abs(swapped.js - got.js) <= 1e-12
 
 
+def _one_pair(ref, cur, eps):
+    """The statistics of one pair of 1-D count vectors, as stats.py computed them before ``divergences``."""
+    p, q = ref + eps, cur + eps
+    p /= math.fsum(p.tolist())
+    q /= math.fsum(q.tolist())
+    m = 0.5 * (p + q)
+    log_pq = np.log(p / q)
+    kl, rev = math.fsum((p * log_pq).tolist()), math.fsum((q * -log_pq).tolist())
+    js = math.fsum((0.5 * p * np.log(p / m) + 0.5 * q * np.log(q / m)).tolist())
+    return Divergence(kl, rev, kl + rev, math.sqrt(max(js, 0.0)))
+
+
+@settings(max_examples=sds.examples(200))
+@given(st.integers(1, 40).flatmap(lambda n: st.lists(
+    st.tuples(*[hnp.arrays(np.int64, n, elements=st.integers(0, 10**9))] * 2), min_size=1, max_size=12)))
+def test_divergences_of_rows_are_each_rows_divergence_bit_for_bit(rows):
+    """A watch scores a window's features together: each row's statistics are the same bits as alone."""
+    from streamdrift.stats import divergences
+
+    ref = np.array([r for r, _ in rows])
+    cur = np.array([c for _, c in rows])
+    got = divergences(ref, cur)
+    assert got == [divergence(r, c) for r, c in rows]
+    assert got == [_one_pair(r.astype(np.float64), c.astype(np.float64), EPS) for r, c in rows]
+    with pytest.raises(ValueError, match="2-D"):
+        divergences(ref[0], cur[0])
+
+
 def test_divergence_default_eps_is_on_counts():
     # One empty bin on the current side: q = eps / (n + 2 eps), not eps as a probability.
     ref, cur = np.array([5, 5]), np.array([10, 0])

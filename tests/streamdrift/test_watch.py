@@ -99,6 +99,15 @@ def test_split_batches_give_the_same_windows():
     assert [w.records() for w in whole] == [w.records() for w in split]
 
 
+def test_features_counted_on_a_thread_pool_give_the_same_windows():
+    """Each batch's columns are converted once and cut into windows' rows; on a pool as on one thread."""
+    reference = load_reference(REF, columns=["a", "b", "s"])
+    one = run(reference, CUR, [1, 599, 600, 1500], window=600, threads=1)
+    pool = run(reference, CUR, [1, 599, 600, 1500], window=600, threads=2)
+    assert [w.records() for w in one] == [w.records() for w in pool]
+    assert [f.kind for f in one[0].features] == ["numeric", "numeric", "categorical"]
+
+
 def test_profile_file_and_parquet_reference_agree(tmp_path):
     pq.write_table(REF, tmp_path / "ref.parquet", row_group_size=500)
     from_parquet = load_reference(str(tmp_path / "ref.parquet"), columns=COLUMNS, batch_size=400)
