@@ -206,10 +206,16 @@ def check_columns(schema: pa.Schema, columns: list[str], where: str, accept=is_n
 
 
 def parquet_statistics_range(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> tuple[float, float] | None:
-    """The exact finite (min, max) of a column from a Parquet footer, or None if it cannot be trusted
-    (``trusted_leaf``, then ``leaf_range``)."""
-    leaf = trusted_leaf(meta, schema, column)
-    return None if leaf is None else leaf_range(meta, leaf)
+    """The exact finite (min, max) of a column from a Parquet footer, or None if it cannot be trusted."""
+    return parquet_statistics_ranges(meta, schema, [column])[column]
+
+
+def parquet_statistics_ranges(meta: pq.FileMetaData, schema: pa.Schema, columns: list[str]) -> dict:
+    """``parquet_statistics_range`` of each of ``columns``, the row groups walked once for all
+    (``trusted_leaf``, then ``leaf_ranges``)."""
+    leaves = {c: trusted_leaf(meta, schema, c) for c in columns}
+    found = leaf_ranges(meta, {c: leaf for c, leaf in leaves.items() if leaf is not None})
+    return {c: found.get(c) for c in columns}
 
 
 def trusted_leaf(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> int | None:
@@ -225,11 +231,6 @@ def trusted_leaf(meta: pq.FileMetaData, schema: pa.Schema, column: str) -> int |
     if not (pa.types.is_signed_integer(t) or pa.types.is_boolean(t) or t in (pa.float32(), pa.float64())):
         return None
     return _leaf_index(meta, len(schema), idx, column)
-
-
-def leaf_range(meta: pq.FileMetaData, leaf: int) -> tuple[float, float] | None:
-    """The finite (min, max) of a leaf column from its row groups' statistics (``leaf_ranges``)."""
-    return leaf_ranges(meta, {leaf: leaf})[leaf]
 
 
 def leaf_ranges(meta: pq.FileMetaData, leaves: dict) -> dict:

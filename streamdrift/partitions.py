@@ -15,7 +15,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from streamdrift.errors import DriftError
-from streamdrift.files import PARQUET, data_files, file_format, open_parquet, parquet_statistics_range, read_file
+from streamdrift.files import PARQUET, data_files, file_format, open_parquet, parquet_statistics_ranges, read_file
 from streamdrift.io import Source, open_source
 
 PARTITION_ROWS = 1_000_000  # consecutive row groups of a file are counted together up to this many rows
@@ -85,7 +85,7 @@ def read_footer(path: str) -> FileInfo:
     except (pa.ArrowException, OSError) as exc:
         raise DriftError(f"cannot read '{path}': {str(exc).strip().splitlines()[0]}") from None
     rows = tuple(meta.row_group(g).num_rows for g in range(meta.num_row_groups))
-    stats = {name: parquet_statistics_range(meta, schema, name) for name in schema.names}
+    stats = parquet_statistics_ranges(meta, schema, schema.names)
     return FileInfo(path, fmt, schema, rows, stats)
 
 
