@@ -126,7 +126,7 @@ class Footers:
     def read(self, path: Path) -> tuple[pq.FileMetaData, pa.Schema]:
         if self._fragments is not None:
             footer, schema = self._fragments.read(path)
-            return footer, self._shared(footer, lambda: schema)
+            return footer, self._same(schema)
         with pa.OSFile(str(path)) as source, pq.ParquetFile(source) as pf:
             footer = pf.metadata
             return footer, self._shared(footer, lambda: pf.schema_arrow)
@@ -139,6 +139,15 @@ class Footers:
         else:
             shared = schema()
         self._last = footer, shared
+        return shared
+
+    def _same(self, schema: pa.Schema) -> pa.Schema:
+        """The previous file's schema when equal to ``schema`` (a fragment's, already worked out), else
+        ``schema``. Arrow schemas are compared, not the footers' (``FileMetaData.schema`` makes a
+        reference cycle: thousands of footers then wait for the garbage collector, which runs often)."""
+        last = self._last
+        shared = last[1] if last is not None and schema.equals(last[1], check_metadata=True) else schema
+        self._last = None, shared
         return shared
 
 

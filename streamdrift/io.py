@@ -170,8 +170,9 @@ class FileSource(Source):
         types for ``columns`` are scanned as one dataset instead (``Parts``: its own read-ahead
         across files and threads), and then the order of batches is not the files' order."""
         try:
-            if self._parts is not None and scannable(self._schemas, columns):
-                for path, schema in zip(self.paths, self._schemas):
+            distinct = distinct_schemas(self.paths, self._schemas)
+            if self._parts is not None and scannable(list(distinct.values()), columns):
+                for path, schema in distinct.items():
                     check_columns(schema, columns, f"'{path}'", accept=self.accept)
                 yield from self._dataset_batches(columns, batch_size)
                 return
@@ -225,6 +226,15 @@ class FileSource(Source):
         if self._spool is not None:
             self._spool.close()
             self._spool = None
+
+
+def distinct_schemas(paths: list[Path], schemas: list[pa.Schema]) -> dict:
+    """The first path of each distinct schema object, with it, in path order: part files written alike
+    share one schema object (``Footers``), checked once instead of once per file."""
+    first = {}
+    for path, schema in zip(paths, schemas):
+        first.setdefault(id(schema), (path, schema))
+    return dict(first.values())
 
 
 def open_source(obj, role: str, features: bool = False) -> Source:

@@ -1,5 +1,6 @@
 """Data files: directory listings, footers read once per run of alike files, small part files read as one."""
 
+import gc
 import os
 
 import numpy as np
@@ -94,6 +95,31 @@ def test_small_parts_footers_are_read_once_as_fragments_and_give_pyarrows_footer
         assert sorted(got.column(column).to_pylist()) == sorted(whole.column(column).to_pylist())
 
 
+def test_part_files_leave_no_reference_cycles_for_the_garbage_collector(tmp_path):
+    """Thousands of footers are freed as soon as they are dropped: a footer in a reference cycle
+    waits for the collector, and the collector runs often while thousands of them are read."""
+    paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0], "y": [1, 2]})] * 5)
+
+    def read():
+        with FileSource(paths, "'parts'") as source:
+            assert source.statistics_ranges(["x", "y"]) == {"x": (1.0, 2.0), "y": (1.0, 2.0)}
+            assert sum(b.num_rows for b in source.batches(["x", "y"], 4)) == 10
+
+    read()  # imports and caches made once
+    gc.collect()
+    gc.disable()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what the collector finds is kept in gc.garbage, to be looked at
+    try:
+        read()
+        gc.collect()
+        cycles = [type(o).__name__ for o in gc.garbage if type(o).__module__.startswith("pyarrow")]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert cycles == []
+
+
 def test_a_corrupt_small_part_file_is_named_once_in_pyarrows_words(tmp_path):
     paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0]})] * 9)
     for bad in (8, 1, 4):  # footers are read on several threads: the first bad file in order is named
@@ -118,6 +144,13 @@ def test_small_parts_of_other_types_are_read_file_by_file_and_agree(tmp_path):
 def test_a_small_part_without_a_compared_column_is_named(tmp_path):
     paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0], "y": [1.0, 3.0]}), pa.table({"x": [3.0]})])
     with pytest.raises(DriftError, match=f"^column 'y' is missing from '{paths[1]}'"):
+        compare(pa.table({"x": [1.0, 2.0], "y": [0.0, 1.0]}), paths, columns=["x", "y"])
+
+
+def test_the_first_small_part_without_a_compared_column_is_named_among_runs_of_alike_files(tmp_path):
+    xy, x = pa.table({"x": [1.0, 2.0], "y": [1.0, 3.0]}), pa.table({"x": [3.0]})
+    paths = write_parts(tmp_path / "parts", [xy, xy, xy, x, x, xy, x])
+    with pytest.raises(DriftError, match=f"^column 'y' is missing from '{paths[3]}'"):
         compare(pa.table({"x": [1.0, 2.0], "y": [0.0, 1.0]}), paths, columns=["x", "y"])
 
 
