@@ -22,14 +22,13 @@ from streamdrift.files import (
     Footers,
     check_columns,
     data_files,
-    file_format,
     one_line,
     open_ipc,
     leaf_ranges,
     read_file,
     trusted_leaf,
 )
-from streamdrift.parts import Parts, scannable, small_parts
+from streamdrift.parts import formats_and_parts, scannable
 from streamdrift.spool import Spool, spool_stdin
 from streamdrift.tables import mapping_table, pandas_table
 
@@ -134,11 +133,8 @@ class FileSource(Source):
         self._spool = spool
         self.accept = accept  # the column types read: numbers, or every feature type (compare)
         try:
-            self._formats = [file_format(p) for p in paths]
             # many small Parquet files: their footers are read as dataset fragments, scanned as one
-            self._parts = Parts() if small_parts(paths, all(f == PARQUET for f in self._formats)) else None
-            if self._parts is not None:
-                self._parts.read_all(paths)
+            self._formats, self._parts = formats_and_parts(paths)
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
             footers = Footers(self._parts)
             schemas = [self._schema(p, f, footers) for p, f in zip(paths, self._formats)]

@@ -17,6 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from streamdrift.convert import is_numeric
+from streamdrift.files import PARQUET, file_format
 
 SMALL_PART_BYTES = 8 << 20
 """Parquet files up to this size on disk on average are read as ``Parts``."""
@@ -28,6 +29,28 @@ FOOTER_THREADS = min(4, os.cpu_count() or 1)
 def small_parts(paths: list[Path], parquet: bool) -> bool:
     """Several Parquet files (``parquet``: all of them are), small on average on disk."""
     return parquet and len(paths) >= 2 and sum(map(os.path.getsize, paths)) <= SMALL_PART_BYTES * len(paths)
+
+
+def formats_and_parts(paths: list[Path]) -> tuple[list[str], "Parts | None"]:
+    """The format of each file (``files.file_format``), and ``Parts`` with every footer read when
+    they are many small Parquet files.
+
+    Files named ``.parquet`` are taken for Parquet first, their footers read on threads: a
+    footer that reads proves the file is Parquet, so thousands of part files are not opened
+    once more each to read their first bytes. If a footer does not read, every file's magic
+    bytes decide, as for other names: the first file that is not Parquet (nor Arrow IPC) is
+    named, else the first footer that did not read (``Parts.read``)."""
+    parts = None
+    if all(p.name.endswith(".parquet") for p in paths) and small_parts(paths, True):
+        parts = Parts()
+        if parts.read_all(paths):
+            return [PARQUET] * len(paths), parts
+    formats = [file_format(p) for p in paths]
+    parquet = all(f == PARQUET for f in formats)
+    if parts is None and small_parts(paths, parquet):
+        parts = Parts()
+        parts.read_all(paths)
+    return formats, parts if parquet else None
 
 
 class Parts:
@@ -42,12 +65,14 @@ class Parts:
         self._filesystem = LocalFileSystem()
         self._fragments: dict[Path, object] = {}
 
-    def read_all(self, paths: list[Path], threads: int = FOOTER_THREADS) -> None:
+    def read_all(self, paths: list[Path], threads: int = FOOTER_THREADS) -> bool:
         """Read the footers of ``paths`` now, on ``threads`` threads (pyarrow reads and parses a
-        footer without the GIL); ``read`` then gives each, or raises what reading it raised."""
+        footer without the GIL); ``read`` then gives each, or raises what reading it raised.
+        True when every footer was read."""
         with ThreadPoolExecutor(threads) as pool:
             for chunk in pool.map(self._fragments_of, [paths[i::threads] for i in range(threads)]):
                 self._fragments.update(chunk)
+        return not any(isinstance(f, Exception) for f in self._fragments.values())
 
     def _fragments_of(self, paths: list[Path]) -> dict:
         out = {}

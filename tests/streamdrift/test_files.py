@@ -11,6 +11,7 @@ import pytest
 from streamdrift import DriftError, compare
 from streamdrift.files import Footers, file_format, listing, parquet_statistics_range
 from streamdrift.io import FileSource
+from streamdrift import parts as parts_module
 from streamdrift.parts import Parts
 
 
@@ -128,6 +129,43 @@ def test_a_corrupt_small_part_file_is_named_once_in_pyarrows_words(tmp_path):
         FileSource(paths, "'parts'")
     assert str(caught.value) == (f"cannot read '{paths[1]}': Parquet magic bytes not found in footer. "
                                  "Either the file is corrupted or this is not a parquet file.")
+
+
+def test_small_parts_named_parquet_are_not_opened_to_sniff_their_format(tmp_path, monkeypatch):
+    paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0]})] * 4)
+    sniffed = []
+    monkeypatch.setattr(parts_module, "file_format", lambda p: sniffed.append(p) or file_format(p))
+    with FileSource(paths, "'parts'") as source:
+        assert source._parts is not None and source.rows() == 8
+    assert sniffed == []  # each footer that reads proves its file is Parquet
+    with FileSource(paths + [write_parts(tmp_path / "other", [pa.table({"x": [3.0]})])[0]], "'parts'") as source:
+        assert source._parts is not None and source.rows() == 9 and sniffed == []
+
+
+@pytest.mark.parametrize("head", [b"", b"hello world", b"\xff\xff\xff\xffnot a stream"])
+def test_a_small_part_named_parquet_that_is_not_parquet_is_named_as_any_unknown_file(tmp_path, head):
+    paths = write_parts(tmp_path / "parts", [pa.table({"x": [1.0, 2.0]})] * 6)
+    paths[1].write_bytes(b"PAR1garbagegarbage")  # a broken footer comes first: unknown formats are named first
+    paths[4].write_bytes(head)
+    with pytest.raises(DriftError) as caught:
+        FileSource(paths, "'parts'")
+    if head.startswith(b"\xff"):  # an Arrow IPC stream by its magic bytes: read as one, file by file
+        assert str(caught.value).startswith(f"cannot read '{paths[1]}': Parquet magic bytes not found")
+    else:
+        what = "is empty" if not head else f"starts with {head[:4]!r}"
+        assert str(caught.value) == (f"'{paths[4]}' is not a Parquet or Arrow IPC file (it {what}); pass "
+                                     "Parquet files, a directory of them, or an Arrow IPC stream")
+
+
+def test_an_arrow_ipc_file_named_parquet_among_small_parts_is_read_as_arrow(tmp_path):
+    rng = np.random.default_rng(6)
+    whole = pa.table({"x": rng.normal(0, 1, 300), "n": rng.integers(-9, 9, 300)})
+    paths = write_parts(tmp_path / "parts", [whole.slice(i * 100, 100) for i in range(3)])
+    with pa.ipc.new_file(paths[1], whole.schema) as writer:  # a writer that names everything .parquet
+        writer.write_table(whole.slice(100, 100))
+    pq.write_table(whole, tmp_path / "whole.parquet")
+    ref = pa.table({"x": rng.normal(0.5, 1, 200), "n": rng.integers(-5, 9, 200)})
+    assert [f.to_dict() for f in compare(ref, paths)] == [f.to_dict() for f in compare(ref, tmp_path / "whole.parquet")]
 
 
 def test_small_parts_of_other_types_are_read_file_by_file_and_agree(tmp_path):
