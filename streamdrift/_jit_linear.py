@@ -111,10 +111,20 @@ def _fields(x, lo, step, inv, last, out):
 
 @njit(nogil=True, cache=True)
 def _fields_valid(x, mask, lo, step, inv, last, out):
-    """``_fields``, with the null slots (``mask`` 0) in field 0, whatever their data holds."""
+    """``_fields``, with the null slots (``mask`` 0) in the middle field (``_null_field``), whatever their data
+    holds: the caller takes their number back out of it."""
     shift = -lo * inv
+    null = _null_field(last)
     for i in range(x.size):
-        out[i] = _field(np.float64(x[i]), lo, step, inv, shift, last) & mask[i]
+        f = _field(np.float64(x[i]), lo, step, inv, shift, last)
+        out[i] = f if mask[i] != 0 else null
+
+
+@njit(nogil=True, cache=True)
+def _null_field(last):
+    """Where the null slots are counted (then taken out): a middle bin's, among the fields most blocks
+    count anyway (field 0, below ``lo``, would add a group of 8 to the count of most blocks)."""
+    return np.uint8(np.int32(last) // 2 + 1)
 
 
 @njit(nogil=True, cache=True)
@@ -222,7 +232,7 @@ def _high_tallies(x, mask, hi, tallies):
 def _block(x, mask, nulls, edges, step, inv, top, buf, fields, tallies):
     """Count one block into ``fields``, and into ``tallies`` where the fields that can hold them grew.
 
-    ``mask`` is 0 at the block's ``nulls`` null slots (counted as missing, like NaN), 0xFF elsewhere.
+    ``mask`` is 0 at the block's ``nulls`` null slots (missing, like NaN), 0xFF elsewhere.
     Values ``>= hi`` land in fields ``top..bins+1``: ``top`` is ``bins + 1`` when ``e(bins) <= hi``.
     """
     bins = edges.size - 1
@@ -231,10 +241,10 @@ def _block(x, mask, nulls, edges, step, inv, top, buf, fields, tallies):
         _fields_valid(x, mask, edges[0], step, inv, np.float64(bins), out)
     else:
         _fields(x, edges[0], step, inv, np.float64(bins), out)
-    below, first = fields[0] + nulls, fields[1]
+    below, first = fields[0], fields[1]
     high = fields[top] + fields[bins + 1]
     _count(out, bins + 2, fields)
-    tallies[3] += nulls
+    fields[_null_field(np.float64(bins))] -= nulls  # missing: not in any field
     if fields[0] > below:
         _low_tallies(x, mask, edges[0], tallies)
     elif fields[1] > first:
@@ -258,7 +268,7 @@ def fill_linear(values, edges, counts, step, inv):
     Same contract as ``fill_compare_float64``: returns ``(valid, missing, below, above, at_lo, at_hi)``.
     """
     fields = np.zeros(FIELDS, np.int64)
-    tallies = np.zeros(6, np.int64)  # v == lo, v == hi, finite v > hi, NaN and nulls, +inf, -inf
+    tallies = np.zeros(6, np.int64)  # v == lo, v == hi, finite v > hi, NaN, +inf, -inf
     buf = np.empty(BLOCK, np.uint8)
     mask = np.full(BLOCK, 255, np.uint8)
     top = _top(edges, step)

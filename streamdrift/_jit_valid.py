@@ -17,6 +17,8 @@ BLOCK = 2048
 SPREAD = np.array([sum(0xFF << (8 * k) for k in range(8) if b >> k & 1) for b in range(256)], dtype=np.uint64)
 """For each bitmap byte, the 8 mask bytes it stands for (little-endian: bit k is byte k)."""
 
+POPCOUNT = np.array([bin(b).count("1") for b in range(256)], dtype=np.int64)
+
 _EXP64 = np.int64(0x7FF0000000000000)
 _MAG64 = np.int64(0x7FFFFFFFFFFFFFFF)
 _EXP32 = np.int32(0x7F800000)
@@ -28,27 +30,35 @@ _I32MIN = np.int32(-0x7FFFFFFF - 1)
 
 
 @njit(nogil=True, cache=True)
+def _bitmap_byte(bitmap, j, s):
+    """The 8 bits from bit ``s`` of byte ``j`` on (the next byte's low bits past the first ``8 - s``)."""
+    b = np.int64(bitmap[j]) >> s
+    if s != 0 and j + 1 < bitmap.size:
+        b |= (np.int64(bitmap[j + 1]) << (8 - s)) & 0xFF
+    return b
+
+
+@njit(nogil=True, cache=True)
 def expand_validity(bitmap, first, n, mask):
     """``mask[i] = 0xFF`` where bit ``first + i`` of ``bitmap`` is set, else 0 (``i < n``); returns the nulls.
 
     ``mask`` holds a multiple of 8 bytes, at least ``n`` rounded up (bytes past ``n`` get any value).
     """
+    if n == 0:
+        return 0
     words = mask.view(np.uint64)
     j = first >> 3
     s = first & 7
-    if s == 0:
-        for g in range((n + 7) >> 3):
-            words[g] = SPREAD[bitmap[j + g]]
-    else:
-        for g in range((n + 7) >> 3):
-            b = np.int64(bitmap[j + g]) >> s
-            if j + g + 1 < bitmap.size:  # the last byte's bits may all be before the end of the values
-                b |= (np.int64(bitmap[j + g + 1]) << (8 - s)) & 0xFF
-            words[g] = SPREAD[b]
-    nulls = 0
-    for i in range(n):
-        nulls += mask[i] == 0
-    return nulls
+    groups = (n + 7) >> 3
+    valid = 0
+    for g in range(groups - 1):  # every byte after these is still in the bitmap: no bounds check
+        b = ((np.int64(bitmap[j + g]) >> s) | (np.int64(bitmap[j + g + 1]) << (8 - s))) & 0xFF
+        words[g] = SPREAD[b]
+        valid += POPCOUNT[b]
+    b = _bitmap_byte(bitmap, j + groups - 1, s) & ((1 << (n - 8 * (groups - 1))) - 1)
+    words[groups - 1] = SPREAD[b]
+    valid += POPCOUNT[b]
+    return n - valid
 
 
 @njit(nogil=True, cache=True)
