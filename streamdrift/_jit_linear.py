@@ -29,6 +29,12 @@ the bytes are counted by comparison with 8 fields at a time, in 8-bit sums over 
 ``SPAN`` bytes, from the block's lowest field to its highest only (LLVM vectorises these loops:
 4 values per instruction in the first, 32 in the others). Most blocks of real data fill about
 half the fields: counting them costs two groups of 8 comparisons where all fields would cost three.
+
+Values of any integer or float dtype are converted to float64 inside the first pass (numba
+compiles it per dtype; the conversion vectorises with the rest). A nullable Arrow column comes
+with its validity bitmap (``fill_linear_valid``): each block's bits are expanded into mask bytes
+(``_jit_valid``), null slots are written into one middle field whatever their data holds, and
+their number is taken back out of that field after the count.
 """
 
 import numpy as np
