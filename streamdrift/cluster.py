@@ -158,22 +158,36 @@ class DaskExecutor(Executor):
     def fill(self, source, states: dict, batch_size: int) -> None:
         """Fill ``states`` (fresh ones, as their constructors make them: each partition starts
         from a copy) from ``source``, partitions on the cluster, the sum added here."""
-        if isinstance(source, ClusterFiles):
-            tasks = [(fill_partition, part) for part in source.partitions(list(states))]
-        elif isinstance(source, FrameSource):
-            columns = [c for c in source.frame.columns if str(c) in states]  # labels may be numbers
-            tasks = [(fill_frame, part) for part in source.frame[columns].to_delayed()]
-        else:
-            from streamdrift.counting import Counter
+        self.fill_sides([(source, states)], batch_size)
 
-            with Counter(self.threads, decoding=reads_files(source)) as counter:
-                counter.fill(source, states, batch_size)
+    def fill_sides(self, sides: list, batch_size: int, ahead=None) -> None:
+        """``fill`` of every ``(source, states)`` pair in one graph: the cluster runs the sides'
+        partitions together, with no wait for one side's last tasks and sum before the next starts."""
+        graphs = []
+        for source, states in sides:
+            tasks = self._tasks(source, states)
+            if tasks is None:
+                from streamdrift.counting import Counter
+
+                with Counter(self.threads, decoding=reads_files(source)) as counter:
+                    counter.fill(source, states, batch_size)
+            elif tasks:
+                graphs.append((states, self._tree(tasks, dict(states), batch_size)))
+        if not graphs:
             return
-        if not tasks:
-            return
-        total = self._reduce(tasks, dict(states), batch_size)
-        for name in states:
-            states[name] += total[name]
+        totals = self._compute([root for _, root in graphs])
+        for (states, _), total in zip(graphs, totals):
+            for name in states:
+                states[name] += total[name]
+
+    def _tasks(self, source, states: dict) -> list | None:
+        """``(function, partition)`` per task of ``source``; None for a source counted here."""
+        if isinstance(source, ClusterFiles):
+            return [(fill_partition, part) for part in source.partitions(list(states))]
+        if isinstance(source, FrameSource):
+            columns = [c for c in source.frame.columns if str(c) in states]  # labels may be numbers
+            return [(fill_frame, part) for part in source.frame[columns].to_delayed()]
+        return None
 
     def map_unordered(self, fn, items, lost=None):
         """``(item, fn(item))`` with ``fn`` run on the workers, in completion order. A task whose
@@ -201,15 +215,22 @@ class DaskExecutor(Executor):
             if pending:
                 self.client.cancel(pending, force=True)
 
-    def _reduce(self, tasks, template: dict, batch_size: int) -> dict:
+    @staticmethod
+    def _tree(tasks, template: dict, batch_size: int):
+        """The delayed sum of the tasks' states, ``SPLIT_EVERY`` at a time, on the workers."""
         import dask
 
         level = [dask.delayed(fn, pure=False)(part, template, batch_size) for fn, part in tasks]
         while len(level) > 1:
             level = [dask.delayed(merge, pure=False)(*level[i:i + SPLIT_EVERY]) for i in range(0, len(level), SPLIT_EVERY)]
+        return level[0]
+
+    def _compute(self, roots: list) -> list:
         if self.client is None:
-            return dask.compute(level[0])[0]
-        return self._wait(self.client.compute(level[0]))
+            import dask
+
+            return list(dask.compute(*roots))
+        return self._wait(self.client.compute(roots))
 
     def _wait(self, futures):
         """The results of ``futures`` (one or a list); on any error or Ctrl-C they are cancelled first."""

@@ -92,3 +92,24 @@ def left_on_scheduler(client, select, deadline_s: float = 60.0) -> list:
     while client.run_on_scheduler(select) and time.monotonic() < deadline:
         time.sleep(0.02)
     return client.run_on_scheduler(select)
+
+
+def graphs_of(client, prefix: str, fn) -> list[int]:
+    """Run ``fn()``; the number of ``prefix`` tasks in each graph the scheduler was sent meanwhile."""
+    from distributed.diagnostics.plugin import SchedulerPlugin
+
+    class Graphs(SchedulerPlugin):
+        name = "graphs-of"
+
+        def __init__(self):
+            self.sizes = []
+
+        def update_graph(self, scheduler, *, tasks, **kwargs):
+            self.sizes.append(sum(str(key).startswith(prefix) for key in tasks))
+
+    client.register_plugin(Graphs())
+    try:
+        fn()
+        return client.run_on_scheduler(lambda dask_scheduler: [n for n in dask_scheduler.plugins["graphs-of"].sizes if n])
+    finally:
+        client.unregister_scheduler_plugin("graphs-of")

@@ -16,7 +16,7 @@ from streamdrift.cluster import DaskExecutor
 from streamdrift.errors import DriftError
 from streamdrift.io import open_source
 from streamdrift.profile import Profile
-from tests.dask_helpers import both_workers, interrupt_while_running, kill_a_busy_worker, left_on_scheduler
+from tests.dask_helpers import both_workers, graphs_of, interrupt_while_running, kill_a_busy_worker, left_on_scheduler
 from tests.strategies import examples
 
 distributed = pytest.importorskip("distributed")
@@ -101,6 +101,19 @@ def test_partitioned_files_give_bit_identical_results(dask_client, tmp_path_fact
     with executor.open(str(ref_dir), "reference") as source:
         Profile.build(source, ["a", "b"], 5, executor=executor).save(root / "dask.profile")
     assert (root / "dask.profile").read_bytes() == (root / "local.profile").read_bytes()
+
+
+def test_both_sides_partitions_go_to_the_cluster_as_one_graph(dask_client, tmp_path):
+    """No barrier between the sides: the current side's partitions run beside the reference's last ones."""
+    for side, shift in (("ref", 0.0), ("cur", 0.5)):
+        for i in range(3):
+            pq.write_table(pa.table({"a": np.arange(100) / 100 + shift}), tmp_path / f"{side}-{i}.parquet")
+    ref, cur = sorted(tmp_path.glob("ref-*")), sorted(tmp_path.glob("cur-*"))
+    expected = list(streamdrift.compare(ref, cur).json_lines())
+    got = []
+    sizes = graphs_of(dask_client, "fill_partition", lambda: got.extend(streamdrift.compare(ref, cur, dask=dask_client).json_lines()))
+    assert sizes == [6]
+    assert got == expected
 
 
 # ---------------------------------------------------------------- dask DataFrames
