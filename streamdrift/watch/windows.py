@@ -20,8 +20,10 @@ as ``compare`` does (SPEC section 2b).
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 
+from streamdrift._kernels import fill_histogram, value_range
 from streamdrift.categories import Categories
 from streamdrift.comparison import check_bins, check_threshold, thread_count
 from streamdrift.convert import CATEGORICAL, values_array
@@ -100,6 +102,8 @@ class CombinedEdges:
     it lie inside the reference's range, so they cannot widen the combined range), and the
     window is counted once when it closes, on the edges of that range. The next window
     starts the same way when this one stayed inside; otherwise it is ranged from its start.
+    The kernels are called directly (``fill_histogram``, ``value_range``): a window's chunks
+    are a few per batch, and the per-call work is most of what counting them costs besides.
     """
 
     arrow = False
@@ -117,24 +121,25 @@ class CombinedEdges:
 
     def _start(self):
         self._chunks = []
-        self._early = Histogram(self._ref.edges) if self._inside else None
+        self._early = _Early(self._ref.edges) if self._inside else None
         self._seen = Range()  # the range of the chunks from the one that left the reference's range on
 
     def add(self, values) -> None:
         self._chunks.append(values)
-        if self._early is not None:
-            outside = self._early.out_of_range
-            self._early.update(values)
-            if self._early.out_of_range == outside:
+        early = self._early
+        if early is not None:
+            if early.add(values):
                 return
             self._early = None  # left the reference's range: counted when the window closes
-        self._seen.update(values)
+        r = value_range(values)
+        if r.valid:
+            self._seen += Range(r.lo, r.hi, r.valid, r.missing)
 
     def histograms(self) -> tuple[Histogram, Histogram, str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
         try:
             if self._early is not None:
-                return self._ref, self._early, None
+                return self._ref, self._early.histogram(), None
             return self._count()
         finally:
             self._start()
@@ -149,10 +154,37 @@ class CombinedEdges:
             combined = self._range + seen
             edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
             ref = self.reference.histogram(self.feature, edges)
-        cur = Histogram(edges)
+        cur = _Early(edges)
         for values in self._chunks:
-            cur.update(values)
-        return ref, cur, reason
+            cur.add(values)
+        return ref, cur.histogram(), reason
+
+
+class _Early:
+    """A window's counts on fixed edges, filled by the kernel, with the tallies a ``Histogram`` keeps."""
+
+    __slots__ = ("edges", "counts", "missing", "below", "above", "at_lo", "at_hi")
+
+    def __init__(self, edges):
+        self.edges = edges
+        self.counts = np.zeros(edges.size - 1, np.int64)
+        self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
+
+    def add(self, values) -> bool:
+        """Count ``values``; False when some lay outside the edges (counted in the end bins all the same)."""
+        seen = fill_histogram(values, self.edges, self.counts)
+        self.missing += seen.missing
+        self.at_lo += seen.at_lo
+        self.at_hi += seen.at_hi
+        if seen.below or seen.above:
+            self.below += seen.below
+            self.above += seen.above
+            return False
+        return True
+
+    def histogram(self) -> Histogram:
+        return Histogram.from_counts(self.edges, self.counts, missing=self.missing, below=self.below,
+                                     above=self.above, at_lo=self.at_lo, at_hi=self.at_hi)
 
 
 class CategoryWindow:

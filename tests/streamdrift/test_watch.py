@@ -13,8 +13,10 @@ from streamdrift.profile import Profile
 from streamdrift.state import Histogram
 from streamdrift.stats import make_edges, range_problem
 from streamdrift.watch import Watcher, load_reference, watch
+from streamdrift.watch.reference import _profile_histogram
 from tests.oracle import oracle_feature
 from tests.strategies import feature_pairs, splits
+from tests.streamdrift.test_profile import data_and_edges, profile_of
 from tests.streamdrift.watch_data import COLUMNS, CUR, REF, run, write_parts
 
 
@@ -67,7 +69,7 @@ def test_windows_moving_in_and_out_of_the_reference_range_equal_compare():
 def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_range(monkeypatch):
     """Counted on arrival while inside the reference's range; from the chunk that leaves it, only ranged,
     then counted once on the window's edges. The next window is ranged from its start."""
-    import streamdrift.state as state
+    import streamdrift.watch.windows as windows
 
     seen = {"fill": 0, "range": 0}
 
@@ -77,8 +79,8 @@ def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_r
             return kernel(values, *args)
         return kernel_call
 
-    monkeypatch.setattr(state, "fill_histogram", counting("fill", state.fill_histogram))
-    monkeypatch.setattr(state, "value_range", counting("range", state.value_range))
+    monkeypatch.setattr(windows, "fill_histogram", counting("fill", windows.fill_histogram))
+    monkeypatch.setattr(windows, "value_range", counting("range", windows.value_range))
     rng = np.random.default_rng(3)
     ref = pa.table({"a": rng.uniform(0, 10, 2000)})
     chunks = [rng.uniform(1, 9, 100) for _ in range(20)]
@@ -235,3 +237,14 @@ def test_every_window_equals_the_numpy_oracle(pair, data):
         assert got.reference_counts == want["ref_counts"].tolist()
         assert got.current_counts == want["cur_counts"].tolist()
         assert abs(got.kl - want["kl"]) <= 1e-12
+
+
+@given(data_and_edges())
+def test_reference_counts_from_a_profile_equal_the_profile_and_a_histogram(case):
+    """The watch's three-search counts of a profile (``_profile_histogram``) on any non-decreasing edges:
+    linspace of the range or of a sub-range, drawn points one ulp either side of values, all equal."""
+    values, edges = case
+    column = profile_of(values)
+    got = _profile_histogram(column, edges)
+    assert got == column.histogram(edges)
+    assert got == Histogram(edges).update(values)
