@@ -2,7 +2,8 @@
 
 Every kernel releases the GIL, so callers count several features at once on threads.
 Values of any integer or float dtype are compared as float64. NaN and +-inf are
-*missing*; Arrow nulls reach the kernels as NaN.
+*missing*; Arrow nulls reach these kernels as NaN (``_jit_valid`` and ``_jit_linear`` take
+the validity bitmap instead).
 
 Speed comes from letting LLVM vectorise: loops run as ``for i in range(a.size)`` over
 arrays or slices (a known non-negative index needs no wraparound check), without

@@ -29,6 +29,12 @@ the bytes are counted by comparison with 8 fields at a time, in 8-bit sums over 
 ``SPAN`` bytes, from the block's lowest field to its highest only (LLVM vectorises these loops:
 4 values per instruction in the first, 32 in the others). Most blocks of real data fill about
 half the fields: counting them costs two groups of 8 comparisons where all fields would cost three.
+
+Values of any integer or float dtype are converted to float64 inside the first pass (numba
+compiles it per dtype; the conversion vectorises with the rest). A nullable Arrow column comes
+with its validity bitmap (``fill_linear_valid``): each block's bits are expanded into mask bytes
+(``_jit_valid``), null slots are written into one middle field whatever their data holds, and
+their number is taken back out of that field after the count.
 """
 
 import numpy as np
@@ -36,6 +42,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
+
+from streamdrift._jit_valid import expand_validity
 
 BLOCK = 2048
 """Values per block: fields computed, then counted, while both stay in L1 (16 KiB of float64, 2 KiB
@@ -87,18 +95,42 @@ def linear_plan(edges):
 
 
 @njit(nogil=True, cache=True)
+def _field(v, lo, step, inv, shift, last):
+    """The field of one float64 value: bin + 1; 0 below ``lo``, NaN and -inf; ``bins + 1`` from ``e(bins)`` on."""
+    f = _muladd(v, inv, shift)  # one instruction: a shorter chain of dependent ones per value
+    f = f if f > 0.0 else 0.0  # NaN becomes 0
+    f = f if f < last else last
+    r = np.rint(f)
+    e = r * step + lo
+    r = r + 1.0 if v >= e else r  # a blend: one instruction after the comparison
+    return np.uint8(np.int32(r))
+
+
+@njit(nogil=True, cache=True)
 def _fields(x, lo, step, inv, last, out):
-    """Each value's field (bin + 1; 0 below ``lo``, NaN and -inf; ``bins + 1`` from ``e(bins)`` on) into ``out``."""
+    """Each value's field into ``out``; ``x`` of any integer or float dtype, converted to float64 in the
+    same vectorised loop (numba compiles this once per dtype)."""
     shift = -lo * inv
     for i in range(x.size):
-        v = x[i]
-        f = _muladd(v, inv, shift)  # one instruction: a shorter chain of dependent ones per value
-        f = f if f > 0.0 else 0.0  # NaN becomes 0
-        f = f if f < last else last
-        r = np.rint(f)
-        e = r * step + lo
-        r = r + 1.0 if v >= e else r  # a blend: one instruction after the comparison
-        out[i] = np.uint8(np.int32(r))
+        out[i] = _field(np.float64(x[i]), lo, step, inv, shift, last)
+
+
+@njit(nogil=True, cache=True)
+def _fields_valid(x, mask, lo, step, inv, last, out):
+    """``_fields``, with the null slots (``mask`` 0) in the middle field (``_null_field``), whatever their data
+    holds: the caller takes their number back out of it."""
+    shift = -lo * inv
+    null = _null_field(last)
+    for i in range(x.size):
+        f = _field(np.float64(x[i]), lo, step, inv, shift, last)
+        out[i] = f if mask[i] != 0 else null
+
+
+@njit(nogil=True, cache=True)
+def _null_field(last):
+    """Where the null slots are counted (then taken out): a middle bin's, among the fields most blocks
+    count anyway (field 0, below ``lo``, would add a group of 8 to the count of most blocks)."""
+    return np.uint8(np.int32(last) // 2 + 1)
 
 
 @njit(nogil=True, cache=True)
@@ -161,63 +193,70 @@ def _count(buf, nf, fields):
 
 
 @njit(nogil=True, cache=True)
-def _at(x, edge):
+def _at(x, mask, edge):
     n = 0
     for i in range(x.size):
-        n += x[i] == edge
+        n += (np.float64(x[i]) == edge) & (mask[i] != 0)
     return n
 
 
 @njit(nogil=True, cache=True)
-def _low_tallies(x, lo, tallies):
-    """``v == lo``, NaN and -inf of a block (the values of field 0, and those of field 1 equal to ``lo``)."""
+def _low_tallies(x, mask, lo, tallies):
+    """``v == lo``, NaN and -inf of a block's valid slots (the values of field 0, and those of field 1 equal to ``lo``)."""
     at_lo = 0
     nan = 0
     neg = 0
     for i in range(x.size):
-        v = x[i]
-        at_lo += v == lo
-        nan += v != v
-        neg += v == -np.inf
+        v = np.float64(x[i])
+        ok = mask[i] != 0
+        at_lo += (v == lo) & ok
+        nan += (v != v) & ok
+        neg += (v == -np.inf) & ok
     tallies[0] += at_lo
     tallies[3] += nan
     tallies[5] += neg
 
 
 @njit(nogil=True, cache=True)
-def _high_tallies(x, hi, tallies):
-    """``v == hi``, finite ``v > hi`` and +inf of a block (all in fields ``bins`` and ``bins + 1``)."""
+def _high_tallies(x, mask, hi, tallies):
+    """``v == hi``, finite ``v > hi`` and +inf of a block's valid slots (all in fields ``bins`` and ``bins + 1``)."""
     at_hi = 0
     gt = 0
     pos = 0
     for i in range(x.size):
-        v = x[i]
-        at_hi += v == hi
-        gt += v > hi
-        pos += v == np.inf
+        v = np.float64(x[i])
+        ok = mask[i] != 0
+        at_hi += (v == hi) & ok
+        gt += (v > hi) & ok
+        pos += (v == np.inf) & ok
     tallies[1] += at_hi
     tallies[2] += gt - pos
     tallies[4] += pos
 
 
 @njit(nogil=True, cache=True)
-def _block(x, edges, step, inv, top, buf, fields, tallies):
-    """Count one float64 block into ``fields``, and into ``tallies`` where the fields that can hold them grew.
+def _block(x, mask, nulls, edges, step, inv, top, buf, fields, tallies):
+    """Count one block into ``fields``, and into ``tallies`` where the fields that can hold them grew.
 
+    ``mask`` is 0 at the block's ``nulls`` null slots (missing, like NaN), 0xFF elsewhere.
     Values ``>= hi`` land in fields ``top..bins+1``: ``top`` is ``bins + 1`` when ``e(bins) <= hi``.
     """
     bins = edges.size - 1
     out = buf[: x.size]
-    _fields(x, edges[0], step, inv, np.float64(bins), out)
+    if nulls:
+        _fields_valid(x, mask, edges[0], step, inv, np.float64(bins), out)
+    else:
+        _fields(x, edges[0], step, inv, np.float64(bins), out)
     below, first = fields[0], fields[1]
     high = fields[top] + fields[bins + 1]
     _count(out, bins + 2, fields)
+    fields[_null_field(np.float64(bins))] -= nulls  # missing: not in any field
     if fields[0] > below:
-        _low_tallies(x, edges[0], tallies)
+        _low_tallies(x, mask, edges[0], tallies)
     elif fields[1] > first:
-        tallies[0] += _at(x, edges[0])
+        tallies[0] += _at(x, mask, edges[0])
     if fields[top] + fields[bins + 1] > high:
-        _high_tallies(x, edges[bins], tallies)
+        _high_tallies(x, mask, edges[bins], tallies)
 
 
 @njit(nogil=True, cache=True)
@@ -229,32 +268,35 @@ def _top(edges, step):
 
 @njit(nogil=True, cache=True)
 def fill_linear(values, edges, counts, step, inv):
-    """Count contiguous float64 ``values`` into ``counts``, for a ``linear_plan`` ``(step, inv)`` of ``edges``.
+    """Count contiguous ``values`` (any integer or float dtype, compared as float64) into ``counts``, for a
+    ``linear_plan`` ``(step, inv)`` of ``edges``.
 
     Same contract as ``fill_compare_float64``: returns ``(valid, missing, below, above, at_lo, at_hi)``.
     """
     fields = np.zeros(FIELDS, np.int64)
     tallies = np.zeros(6, np.int64)  # v == lo, v == hi, finite v > hi, NaN, +inf, -inf
     buf = np.empty(BLOCK, np.uint8)
+    mask = np.full(BLOCK, 255, np.uint8)
     top = _top(edges, step)
     for start in range(0, values.size, BLOCK):
-        _block(values[start : start + BLOCK], edges, step, inv, top, buf, fields, tallies)
+        x = values[start : start + BLOCK]
+        _block(x, mask[: x.size], 0, edges, step, inv, top, buf, fields, tallies)
     return _finish(values.size, counts, fields, edges.size - 1, tallies)
 
 
 @njit(nogil=True, cache=True)
-def fill_linear_cast(values, edges, counts, step, inv):
-    """``fill_linear`` for any other dtype: each block is converted to float64 first."""
+def fill_linear_valid(values, bitmap, offset, edges, counts, step, inv):
+    """``fill_linear`` of a nullable column: value ``i`` is null where bit ``offset + i`` of ``bitmap`` is
+    clear (Arrow's validity bitmap); nulls are missing, whatever their slots hold."""
     fields = np.zeros(FIELDS, np.int64)
     tallies = np.zeros(6, np.int64)
     buf = np.empty(BLOCK, np.uint8)
-    x = np.empty(BLOCK, np.float64)
+    mask = np.empty(BLOCK, np.uint8)
     top = _top(edges, step)
     for start in range(0, values.size, BLOCK):
-        n = min(BLOCK, values.size - start)
-        for i in range(n):
-            x[i] = np.float64(values[start + i])
-        _block(x[:n], edges, step, inv, top, buf, fields, tallies)
+        x = values[start : start + BLOCK]
+        nulls = expand_validity(bitmap, offset + start, x.size, mask)
+        _block(x, mask[: x.size], nulls, edges, step, inv, top, buf, fields, tallies)
     return _finish(values.size, counts, fields, edges.size - 1, tallies)
 
 

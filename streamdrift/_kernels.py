@@ -28,6 +28,10 @@ COMPARISON_MAX_BINS = 48
 """Up to this many bins, counting by comparison with every edge beats a per-value search."""
 
 
+Validity = tuple[np.ndarray, int]
+"""A nullable column's validity: Arrow's bitmap as uint8 and the bit of the first value (1: valid)."""
+
+
 class ValueRange(NamedTuple):
     """The finite min/max of some values (+inf/-inf when none is finite), and how many were valid and missing."""
 
@@ -76,12 +80,20 @@ def expect(values: int) -> None:
         _jit()
 
 
-def value_range(values: np.ndarray) -> ValueRange:
-    """The finite min/max of a 1-D integer or float array, and its valid and missing counts."""
-    if _small(values):
+def value_range(values: np.ndarray, valid: Validity | None = None) -> ValueRange:
+    """The finite min/max of a 1-D integer or float array, and its valid and missing counts.
+
+    ``valid``: the nulls' ``(bitmap, offset)`` (``Validity``), missing like NaN; None: no nulls.
+    """
+    small = _small(values)
+    if valid is not None and (small or values.dtype == np.uint64):
+        values, valid = null_as_nan(values, valid), None  # small, or rare: the numpy or plain kernels
+    if small:
         return ValueRange(*_numpy_range(values))
     exact, _ = _jit()
     values = np.ascontiguousarray(values)
+    if valid is not None:
+        return ValueRange(*_range_valid(values, valid))
     if values.dtype == np.float64:
         return ValueRange(*exact.range_float64(values))
     if values.dtype == np.float32:
@@ -89,23 +101,48 @@ def value_range(values: np.ndarray) -> ValueRange:
     return ValueRange(*exact.range_integer(values))
 
 
-def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray) -> FillCounts:
+def _range_valid(values: np.ndarray, valid: Validity) -> tuple:
+    from streamdrift import _jit_valid
+
+    if values.dtype == np.float64:
+        return _jit_valid.range_float64_valid(values, *valid)
+    if values.dtype == np.float32:
+        return _jit_valid.range_float32_valid(values, *valid)
+    return _jit_valid.range_integer_valid(values, *valid)
+
+
+def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray, valid: Validity | None = None) -> FillCounts:
     """Add ``values`` to ``counts`` with ``numpy.histogram(values, bins=edges)``'s rule.
 
-    Values outside the edges are counted into the end bins (and as below/above).
+    Values outside the edges are counted into the end bins (and as below/above). ``valid``: the
+    nulls' ``(bitmap, offset)`` (``Validity``), counted as missing like NaN; None: no nulls.
     """
     if _small(values) and _ordered(edges):
+        values = values if valid is None else null_as_nan(values, valid)
         return FillCounts(*_numpy_fill(values, edges, counts))
     exact, linear = _jit()
     values = np.ascontiguousarray(values)
     step, inv = linear.linear_plan(edges)
+    if step > 0.0 and valid is not None:
+        return FillCounts(*linear.fill_linear_valid(values, *valid, edges, counts, step, inv))
+    if valid is not None:  # edges the arithmetic fill refuses: rare, the NaN copy is fine there
+        values = null_as_nan(values, valid)
     if step > 0.0:
-        fill = linear.fill_linear if values.dtype == np.float64 else linear.fill_linear_cast
-        return FillCounts(*fill(values, edges, counts, step, inv))
+        return FillCounts(*linear.fill_linear(values, edges, counts, step, inv))
     if edges.size - 1 > COMPARISON_MAX_BINS:
         return FillCounts(*exact.fill_search(values, edges, counts))
     fill = exact.fill_compare_float64 if values.dtype == np.float64 else exact.fill_compare_cast
     return FillCounts(*fill(values, edges, counts))
+
+
+def null_as_nan(values: np.ndarray, valid: Validity) -> np.ndarray:
+    """A float copy of ``values`` with NaN in the null slots (float64 for integers): for the paths
+    that take no bitmap."""
+    bitmap, offset = valid
+    bits = np.unpackbits(bitmap, count=offset + values.size, bitorder="little")[offset:]
+    out = values.astype(np.float64 if values.dtype.kind != "f" else values.dtype)
+    out[bits == 0] = np.nan  # (a boolean mask: twice as fast as np.putmask here)
+    return out
 
 
 # ------------------------------------------------------------------- the numpy path

@@ -1,12 +1,14 @@
 """Arrow, pandas and numpy columns to the plain numpy arrays the kernels take.
 
 Everything that knows about Arrow types and nulls is here, so the kernels never see
-anything but a 1-D ndarray of a float or integer dtype, with nulls as NaN.
+anything but a 1-D ndarray of a float or integer dtype, with nulls as NaN (``values_array``)
+or as Arrow's validity bitmap beside the data (``kernel_values``, no copy).
 """
 
 import numpy as np
 import pyarrow as pa
 
+from streamdrift._kernels import Validity, null_as_nan
 from streamdrift.errors import DriftError
 
 _KERNEL_KINDS = "fiu"
@@ -80,15 +82,20 @@ _PLAIN = {t.id: np.dtype(dtype) for t, dtype in _NUMPY_DTYPES.items()}
 
 
 def _arrow_chunk(arr: pa.Array) -> np.ndarray:
+    values, valid = _arrow_values(arr)
+    return values if valid is None else null_as_nan(values, valid)
+
+
+def _arrow_values(arr: pa.Array) -> tuple[np.ndarray, Validity | None]:
+    """``arr``'s values (null slots hold any value) and, when it has nulls, its validity bitmap."""
     if arr.type.id not in _PLAIN:  # (integers and floats, the common case, need no cast: checked first)
         arr = _plain(arr)
         if isinstance(arr, np.ndarray):
-            return arr
+            return arr, None
     values = _primitive(arr)
-    if arr.null_count:
-        values = values.astype(np.float64 if values.dtype.kind != "f" else values.dtype)
-        values[_validity(arr) == 0] = np.nan  # (a boolean mask: twice as fast as np.putmask here)
-    return values
+    if not arr.null_count:
+        return values, None
+    return values, (np.frombuffer(arr.buffers()[0], dtype=np.uint8), arr.offset)
 
 
 def _plain(arr: pa.Array) -> pa.Array | np.ndarray:
@@ -115,13 +122,6 @@ def _plain(arr: pa.Array) -> pa.Array | np.ndarray:
     return arr
 
 
-def _validity(arr: pa.Array) -> np.ndarray:
-    """1 where ``arr`` holds a value, 0 where it is null (uint8, one per slot)."""
-    bitmap = np.frombuffer(arr.buffers()[0], dtype=np.uint8)
-    bits = np.unpackbits(bitmap, count=arr.offset + len(arr), bitorder="little")
-    return bits[arr.offset :]
-
-
 def _primitive(arr: pa.Array) -> np.ndarray:
     """A read-only view of a primitive array's data buffer (null slots hold any value).
 
@@ -143,6 +143,16 @@ def column_values(column) -> list[np.ndarray]:
     if isinstance(column, pa.Array):
         return [_arrow_chunk(column)]
     return [values_array(column)]
+
+
+def kernel_values(values) -> tuple[np.ndarray, Validity | None]:
+    """``values_array``, but an Arrow array's nulls as its validity bitmap (for the kernels'
+    ``valid`` argument) instead of NaN in a copy: ``(values, None)`` when there are no nulls."""
+    if isinstance(values, pa.ChunkedArray) and values.num_chunks == 1:
+        values = values.chunk(0)
+    if isinstance(values, pa.Array):
+        return _arrow_values(values)
+    return values_array(values), None
 
 
 def values_array(values) -> np.ndarray:

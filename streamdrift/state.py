@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from streamdrift._kernels import fill_histogram, value_range
-from streamdrift.convert import values_array
+from streamdrift.convert import kernel_values
 from streamdrift.defaults import BINS
 from streamdrift.stats import make_edges
 
@@ -39,7 +39,7 @@ class Range(Mergeable):
         self.missing = int(missing)
 
     def update(self, values) -> "Range":
-        r = value_range(values_array(values))
+        r = value_range(*kernel_values(values))
         self._merge(r.lo, r.hi, r.valid, r.missing)
         return self
 
@@ -119,7 +119,8 @@ class Histogram(Mergeable):
         return hist
 
     def update(self, values) -> "Histogram":
-        seen = fill_histogram(values_array(values), self.edges, self.counts)
+        values, valid = kernel_values(values)
+        seen = fill_histogram(values, self.edges, self.counts, valid)
         self.count += int(seen.valid)
         self.missing += int(seen.missing)
         self.below += int(seen.below)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from streamdrift import make_edges
 from streamdrift._jit import fill_compare_cast, fill_compare_float64
-from streamdrift._jit_linear import BLOCK, SPAN, fill_linear, fill_linear_cast, linear_plan
+from streamdrift._jit_linear import BLOCK, SPAN, fill_linear, linear_plan
 from streamdrift._kernels import fill_histogram
 from tests import strategies as sds
 
@@ -46,8 +46,7 @@ def linear(values, edges):
     step, inv = linear_plan(edges)
     assert step > 0
     counts = np.zeros(edges.size - 1, np.int64)
-    kernel = fill_linear if values.dtype == np.float64 else fill_linear_cast
-    return counts, tuple(int(t) for t in kernel(values, edges, counts, step, inv))
+    return counts, tuple(int(t) for t in fill_linear(values, edges, counts, step, inv))
 
 
 def assert_linear_is_numpys(values, edges):
@@ -206,12 +205,19 @@ NO_FMA_CHECK = """
 import numpy as np
 from tests.streamdrift.test_kernels_linear import assert_linear_is_numpys, fields_asm, last_edges, linspace
 from tests.strategies import ulps
+from tests.streamdrift.test_kernels_valid import assert_counts_like_numpy, nullable
+from streamdrift import _kernels
+_kernels.SMALL = 0  # the numba kernels, whatever the size
 
 for lo, hi, bins in last_edges()[0] + last_edges()[1] + [(1e12, 1e12 + 1e3, 20), (-1e300, 1e300, 22)]:
     edges = linspace(lo, hi, bins)
     near = [ulps(e, k) for e in edges for k in range(-2, 3)] + [np.nan, np.inf, -np.inf, lo - 1, hi * 2]
     for values in (np.array(near * 9), np.array(near * 9, np.float32)):
         assert_linear_is_numpys(values, edges)
+        valid = np.arange(values.size) % 5 != 2  # nulls through the validity bitmap, at a bit offset
+        assert_counts_like_numpy(nullable(values, valid, 3), values[valid], edges)
+    if hi - lo < 1e4:  # integers on and beside the edges
+        assert_linear_is_numpys(np.arange(np.floor(lo) - 2, np.ceil(hi) + 3).astype(np.int64), edges)
 print(fields_asm())
 """
 
