@@ -86,10 +86,10 @@ class ReferenceEdges:
     def add(self, chunk) -> None:
         self._cur.add(chunk)
 
-    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
+    def histograms(self) -> tuple[Histogram, "_Counts", str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
         cur, self._cur = self._cur, _Counts(self._ref.edges)
-        return self._ref, cur.histogram(), self._reason
+        return self._ref, cur, self._reason
 
 
 class CombinedEdges:
@@ -135,16 +135,16 @@ class CombinedEdges:
         if r.valid:
             self._seen += Range(r.lo, r.hi, r.valid, r.missing)
 
-    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
+    def histograms(self) -> tuple[Histogram, "_Counts", str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
         try:
             if self._early is not None:
-                return self._ref, self._early.histogram(), None
+                return self._ref, self._early, None
             return self._count()
         finally:
             self._start()
 
-    def _count(self) -> tuple[Histogram, Histogram, str | None]:
+    def _count(self) -> tuple[Histogram, "_Counts", str | None]:
         seen = self._seen
         inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
         self._inside = self._ref is not None and inside
@@ -157,24 +157,35 @@ class CombinedEdges:
         cur = _Counts(edges)
         for chunk in self._chunks:
             cur.add(chunk)
-        return ref, cur.histogram(), reason
+        return ref, cur, reason
 
 
 class _Counts:
-    """A window's counts on fixed edges, filled by the kernel, with the tallies a ``Histogram`` keeps."""
+    """A window's counts on fixed edges, filled by the kernel, with the tallies a ``Histogram`` keeps; read
+    as one by ``_scores`` (``count``, ``missing``, ``counts``, ``bins``, ``out_of_range``) without a copy
+    into a ``Histogram`` per feature and window (3 us each, 1,400 a run of 10M rows x 10)."""
 
-    __slots__ = ("edges", "counts", "missing", "below", "above", "at_lo", "at_hi")
+    __slots__ = ("edges", "counts", "count", "missing", "below", "above", "at_lo", "at_hi")
 
     def __init__(self, edges):
         self.edges = edges
         self.counts = np.zeros(edges.size - 1, np.int64)
-        self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
+        self.count = self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
+
+    @property
+    def bins(self) -> int:
+        return self.counts.size
+
+    @property
+    def out_of_range(self) -> int:
+        return self.below + self.above
 
     def add(self, chunk) -> bool:
         """Count a ``(values, validity)`` chunk; False when some values lay outside the edges (counted in
         the end bins all the same)."""
         values, valid = chunk
         seen = fill_histogram(values, self.edges, self.counts, valid)
+        self.count += seen.valid
         self.missing += seen.missing
         self.at_lo += seen.at_lo
         self.at_hi += seen.at_hi
@@ -183,10 +194,6 @@ class _Counts:
             self.above += seen.above
             return False
         return True
-
-    def histogram(self) -> Histogram:
-        return Histogram.from_counts(self.edges, self.counts, missing=self.missing, below=self.below,
-                                     above=self.above, at_lo=self.at_lo, at_hi=self.at_hi)
 
 
 class CategoryWindow:
