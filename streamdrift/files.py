@@ -146,7 +146,8 @@ class Footers:
         ``schema``. Arrow schemas are compared, not the footers' (``FileMetaData.schema`` makes a
         reference cycle: thousands of footers then wait for the garbage collector, which runs often)."""
         last = self._last
-        shared = last[1] if last is not None and schema.equals(last[1], check_metadata=True) else schema
+        same = last is not None and (schema is last[1] or schema.equals(last[1], check_metadata=True))
+        shared = last[1] if same else schema
         self._last = None, shared
         return shared
 

@@ -41,16 +41,18 @@ def formats_and_parts(paths: list[Path]) -> tuple[list[str], "Parts | None"]:
     bytes decide, as for other names: the first file that is not Parquet (nor Arrow IPC) is
     named, else the first footer that did not read (``Parts.read``)."""
     parts = None
-    if all(p.name.endswith(".parquet") for p in paths) and small_parts(paths, True):
+    if len(paths) >= 2 and all(p.name.endswith(".parquet") for p in paths):
         parts = Parts()
         if parts.read_all(paths):
-            return [PARQUET] * len(paths), parts
+            return [PARQUET] * len(paths), parts if parts.bytes <= SMALL_PART_BYTES * len(paths) else None
     formats = [file_format(p) for p in paths]
     parquet = all(f == PARQUET for f in formats)
-    if parts is None and small_parts(paths, parquet):
+    if not small_parts(paths, parquet):
+        return formats, None
+    if parts is None:
         parts = Parts()
         parts.read_all(paths)
-    return formats, parts if parquet else None
+    return formats, parts
 
 
 class Parts:
@@ -63,40 +65,52 @@ class Parts:
         self._ds = ds
         self._format = ds.ParquetFileFormat()
         self._filesystem = LocalFileSystem()
-        self._fragments: dict[Path, object] = {}
+        self._read: dict[Path, tuple | Exception] = {}  # (fragment, footer, schema), or what reading it raised
+        self.bytes = 0  # on disk, of the files whose footers were read
 
     def read_all(self, paths: list[Path], threads: int = FOOTER_THREADS) -> bool:
         """Read the footers of ``paths`` now, on ``threads`` threads (pyarrow reads and parses a
-        footer without the GIL); ``read`` then gives each, or raises what reading it raised.
-        True when every footer was read."""
+        footer without the GIL), each a run of consecutive files at a time (``_read_run``: all the
+        work per file is done there, beside the other threads' parsing); ``read`` then gives each,
+        or raises what reading it raised. True when every footer was read."""
+        step = max(1, -(-len(paths) // (4 * threads)))  # several runs per thread: they finish together
         with ThreadPoolExecutor(threads) as pool:
-            for chunk in pool.map(self._fragments_of, [paths[i::threads] for i in range(threads)]):
-                self._fragments.update(chunk)
-        return not any(isinstance(f, Exception) for f in self._fragments.values())
+            for read, size in pool.map(self._read_run, [paths[i:i + step] for i in range(0, len(paths), step)]):
+                self._read.update(read)
+                self.bytes += size
+        return not any(isinstance(f, Exception) for f in self._read.values())
 
-    def _fragments_of(self, paths: list[Path]) -> dict:
-        out = {}
+    def _read_run(self, paths: list[Path]) -> tuple[dict, int]:
+        """Each file's fragment, footer and Arrow schema (files written alike, one after the other,
+        share one schema object), and the bytes of these files."""
+        out, size, last = {}, 0, None
         for path in paths:
-            fragment = self._format.make_fragment(str(path), self._filesystem)
+            name = str(path)
+            fragment = self._format.make_fragment(name, self._filesystem)
             try:
                 fragment.ensure_complete_metadata()
+                size += os.path.getsize(name)
             except (pa.ArrowException, OSError) as exc:  # worded as pyarrow.parquet words it: read names the file
-                fragment = type(exc)(str(exc).replace(f"Could not open Parquet input source '{path}': ", ""))
-            out[path] = fragment
-        return out
+                out[path] = type(exc)(str(exc).replace(f"Could not open Parquet input source '{path}': ", ""))
+                continue
+            schema = fragment.physical_schema
+            if last is not None and schema.equals(last, check_metadata=True):
+                schema = last
+            out[path], last = (fragment, fragment.metadata, schema), schema
+        return out, size
 
     def read(self, path: Path) -> tuple[pq.FileMetaData, pa.Schema]:
         """The footer of the Parquet file at ``path`` and the Arrow schema it describes."""
-        fragment = self._fragments.get(path) or self._fragments_of([path])[path]
-        if isinstance(fragment, Exception):
-            raise fragment
-        self._fragments[path] = fragment
-        return fragment.metadata, fragment.physical_schema
+        read = self._read.get(path) or self._read_run([path])[0][path]
+        if isinstance(read, Exception):
+            raise read
+        self._read[path] = read
+        return read[1], read[2]
 
     def batches(self, paths: list[Path], schema: pa.Schema, batch_size: int) -> Iterator[pa.RecordBatch]:
         """The columns of ``schema`` in every file, in batches of ``batch_size`` rows or more
         (the last may hold fewer); the order of rows is not the files' order."""
-        dataset = self._ds.FileSystemDataset([self._fragments[p] for p in paths], schema, self._format,
+        dataset = self._ds.FileSystemDataset([self._read[p][0] for p in paths], schema, self._format,
                                              self._filesystem)
         yield from coalesced(dataset.to_batches(columns=schema.names, batch_size=batch_size, batch_readahead=4,
                                                 fragment_readahead=8), batch_size)

@@ -168,6 +168,30 @@ def test_an_arrow_ipc_file_named_parquet_among_small_parts_is_read_as_arrow(tmp_
     assert [f.to_dict() for f in compare(ref, paths)] == [f.to_dict() for f in compare(ref, tmp_path / "whole.parquet")]
 
 
+def test_part_files_written_alike_share_one_schema_object_and_each_schema_is_pyarrows(tmp_path):
+    a, b = pa.table({"x": [1.0, 2.0], "n": [1, 2]}), pa.table({"x": [1, 2], "n": [1.5, 2.5]})
+    tables = [a] * 7 + [b] * 2 + [a] * 30 + [b]  # runs longer than a footer thread's
+    paths = write_parts(tmp_path / "parts", tables)
+    with FileSource(paths, "'parts'") as source:
+        assert source._parts is not None and source.rows() == 80
+        for path, schema in zip(paths, source._schemas):
+            assert schema.equals(pq.read_schema(path), check_metadata=True)
+        assert len({id(s) for s in source._schemas}) == 4  # one per run of alike files
+
+
+def test_large_part_files_named_parquet_are_read_file_by_file(tmp_path, monkeypatch):
+    rng = np.random.default_rng(7)
+    whole = pa.table({"x": rng.normal(0, 1, 400)})
+    paths = write_parts(tmp_path / "parts", [whole.slice(i * 100, 100) for i in range(4)])
+    monkeypatch.setattr(parts_module, "SMALL_PART_BYTES", min(p.stat().st_size for p in paths) - 1)
+    with FileSource(paths, "'parts'") as source:
+        assert source._parts is None and source.rows() == 400
+        assert [b.num_rows for b in source.batches(["x"], 1000)] == [100] * 4  # in file order
+    pq.write_table(whole, tmp_path / "whole.parquet")
+    ref = pa.table({"x": rng.normal(0.3, 1, 200)})
+    assert [f.to_dict() for f in compare(ref, paths)] == [f.to_dict() for f in compare(ref, tmp_path / "whole.parquet")]
+
+
 def test_small_parts_of_other_types_are_read_file_by_file_and_agree(tmp_path):
     rng = np.random.default_rng(4)
     x = rng.normal(0, 1, 300)
