@@ -24,9 +24,10 @@ _I32MIN = np.int32(-0x7FFFFFFF - 1)
 
 
 @njit(nogil=True, cache=True)
-def _valid(bitmap, p):
-    """True where bit ``p`` of ``bitmap`` is set (value ``p - offset`` is valid)."""
-    return ((bitmap[p >> 3] >> (p & 7)) & 1) != 0
+def _bit(bitmap, p):
+    """Bit ``p`` of ``bitmap`` (1: value ``p - offset`` is valid), as an integer: summed and compared as one,
+    LLVM vectorises the loops below (a bool kept from it made the integer range 3x slower)."""
+    return (bitmap[p >> 3] >> (p & 7)) & 1
 
 
 @njit(nogil=True, cache=True)
@@ -37,10 +38,10 @@ def _range_floats_valid(values, bits, bitmap, offset, exp, mag, shift, key_max, 
     valid = 0
     for i in range(bits.size):
         u = bits[i]
-        finite = ((u & exp) != exp) & _valid(bitmap, offset + i)
+        finite = _bit(bitmap, offset + i) & ((u & exp) != exp)
         key = u ^ ((u >> shift) & mag)
-        lo = min(lo, key if finite else key_max)
-        hi = max(hi, key if finite else key_min)
+        lo = min(lo, key if finite != 0 else key_max)
+        hi = max(hi, key if finite != 0 else key_min)
         valid += finite
     if valid == 0:
         return np.inf, -np.inf, 0, values.size
@@ -72,10 +73,10 @@ def range_integer_valid(values, bitmap, offset):
     hi = _I64MIN
     valid = 0
     for i in range(values.size):
-        ok = _valid(bitmap, offset + i)
+        ok = _bit(bitmap, offset + i)
         v = np.int64(values[i])
-        lo = min(lo, v if ok else _I64MAX)
-        hi = max(hi, v if ok else _I64MIN)
+        lo = min(lo, v if ok != 0 else _I64MAX)
+        hi = max(hi, v if ok != 0 else _I64MIN)
         valid += ok
     if valid == 0:
         return np.inf, -np.inf, 0, values.size
