@@ -43,10 +43,18 @@ def range_problem(lo: float, hi: float, bins: int = BINS) -> str | None:
     return _edges_or_problem(lo, hi, bins)[1]
 
 
+_NORMAL = float(np.finfo(np.float64).tiny)
+
+
 def _edges_or_problem(lo: float, hi: float, bins: int) -> tuple[np.ndarray | None, str | None]:
     if not math.isfinite(hi - lo):  # Python floats: inf or nan on overflow, as float64, without warnings
         return None, f"range [{lo!r}, {hi!r}] is wider than float64 can hold (hi - lo overflows)"
     edges = make_edges(lo, hi, bins)
+    if (hi - lo) / bins >= _NORMAL and bins < 2**50:
+        # linspace's step is this same quotient; a normal one makes edges fl(fl(k * step) + lo), non-decreasing
+        # (rounding is monotonic) and at most hi before its last (bins - 1 steps are less than hi - lo, within
+        # three roundings), so finite: the check below can only fail for subnormal or zero steps.
+        return edges, None
     if not np.isfinite(edges).all() or np.any(edges[:-1] > edges[1:]):
         return None, (
             f"range [{lo!r}, {hi!r}] is too narrow to cut into {bins} bins "

@@ -26,7 +26,7 @@ import pyarrow as pa
 from streamdrift._kernels import fill_histogram, value_range
 from streamdrift.categories import Categories
 from streamdrift.comparison import check_bins, check_threshold, thread_count
-from streamdrift.convert import CATEGORICAL, values_array
+from streamdrift.convert import CATEGORICAL, kernel_values
 from streamdrift.defaults import BINS, EPS, MAX_CATEGORIES, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
 from streamdrift.report import FeatureDrift, undefined_reason
@@ -74,21 +74,21 @@ class Window:
 class ReferenceEdges:
     """One feature's window on edges fixed from the reference's range; outside values are ``out_of_range``."""
 
-    arrow = False  # ``add`` takes numpy values (``convert.values_array``)
+    arrow = False  # ``add`` takes ``(values, validity)`` chunks (``convert.kernel_values``)
 
     def __init__(self, reference: Reference, feature: str, bins: int):
         self.feature = feature
         r = reference.range(feature)
         edges, self._reason = binnable_edges(r.lo, r.hi, bins)
         self._ref = reference.histogram(feature, edges)
-        self._cur = Histogram(self._ref.edges)
+        self._cur = _Counts(self._ref.edges)
 
-    def add(self, values) -> None:
-        self._cur.update(values)
+    def add(self, chunk) -> None:
+        self._cur.add(chunk)
 
-    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
+    def histograms(self) -> tuple[Histogram, "_Counts", str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
-        cur, self._cur = self._cur, Histogram(self._ref.edges)
+        cur, self._cur = self._cur, _Counts(self._ref.edges)
         return self._ref, cur, self._reason
 
 
@@ -121,30 +121,30 @@ class CombinedEdges:
 
     def _start(self):
         self._chunks = []
-        self._early = _Early(self._ref.edges) if self._inside else None
+        self._early = _Counts(self._ref.edges) if self._inside else None
         self._seen = Range()  # the range of the chunks from the one that left the reference's range on
 
-    def add(self, values) -> None:
-        self._chunks.append(values)
+    def add(self, chunk) -> None:
+        self._chunks.append(chunk)
         early = self._early
         if early is not None:
-            if early.add(values):
+            if early.add(chunk):
                 return
             self._early = None  # left the reference's range: counted when the window closes
-        r = value_range(values)
+        r = value_range(*chunk)
         if r.valid:
             self._seen += Range(r.lo, r.hi, r.valid, r.missing)
 
-    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
+    def histograms(self) -> tuple[Histogram, "_Counts", str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
         try:
             if self._early is not None:
-                return self._ref, self._early.histogram(), None
+                return self._ref, self._early, None
             return self._count()
         finally:
             self._start()
 
-    def _count(self) -> tuple[Histogram, Histogram, str | None]:
+    def _count(self) -> tuple[Histogram, "_Counts", str | None]:
         seen = self._seen
         inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
         self._inside = self._ref is not None and inside
@@ -154,25 +154,38 @@ class CombinedEdges:
             combined = self._range + seen
             edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
             ref = self.reference.histogram(self.feature, edges)
-        cur = _Early(edges)
-        for values in self._chunks:
-            cur.add(values)
-        return ref, cur.histogram(), reason
+        cur = _Counts(edges)
+        for chunk in self._chunks:
+            cur.add(chunk)
+        return ref, cur, reason
 
 
-class _Early:
-    """A window's counts on fixed edges, filled by the kernel, with the tallies a ``Histogram`` keeps."""
+class _Counts:
+    """A window's counts on fixed edges, filled by the kernel, with the tallies a ``Histogram`` keeps; read
+    as one by ``_scores`` (``count``, ``missing``, ``counts``, ``bins``, ``out_of_range``) without a copy
+    into a ``Histogram`` per feature and window (3 us each, 1,400 a run of 10M rows x 10)."""
 
-    __slots__ = ("edges", "counts", "missing", "below", "above", "at_lo", "at_hi")
+    __slots__ = ("edges", "counts", "count", "missing", "below", "above", "at_lo", "at_hi")
 
     def __init__(self, edges):
         self.edges = edges
         self.counts = np.zeros(edges.size - 1, np.int64)
-        self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
+        self.count = self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
 
-    def add(self, values) -> bool:
-        """Count ``values``; False when some lay outside the edges (counted in the end bins all the same)."""
-        seen = fill_histogram(values, self.edges, self.counts)
+    @property
+    def bins(self) -> int:
+        return self.counts.size
+
+    @property
+    def out_of_range(self) -> int:
+        return self.below + self.above
+
+    def add(self, chunk) -> bool:
+        """Count a ``(values, validity)`` chunk; False when some values lay outside the edges (counted in
+        the end bins all the same)."""
+        values, valid = chunk
+        seen = fill_histogram(values, self.edges, self.counts, valid)
+        self.count += seen.valid
         self.missing += seen.missing
         self.at_lo += seen.at_lo
         self.at_hi += seen.at_hi
@@ -181,10 +194,6 @@ class _Early:
             self.above += seen.above
             return False
         return True
-
-    def histogram(self) -> Histogram:
-        return Histogram.from_counts(self.edges, self.counts, missing=self.missing, below=self.below,
-                                     above=self.above, at_lo=self.at_lo, at_hi=self.at_hi)
 
 
 class CategoryWindow:
@@ -314,14 +323,18 @@ class Watcher:
 
 def _column(mode, batch: pa.RecordBatch):
     """A batch's column of ``mode``'s feature as ``mode.add`` takes it: Arrow (categories) or one kernel-ready
-    array, converted once per batch however many windows the batch is cut into."""
+    ``(values, validity)`` pair (``convert.kernel_values``: nulls as the validity bitmap, no NaN copy),
+    converted once per batch however many windows the batch is cut into."""
     column = batch.column(mode.feature)
-    return column if mode.arrow else values_array(column)
+    return column if mode.arrow else kernel_values(column)
 
 
 def _rows(mode, column, offset: int, take: int):
-    """Rows ``[offset, offset + take)`` of a column from ``_column`` (a view, no copy)."""
-    return column.slice(offset, take) if mode.arrow else column[offset : offset + take]
+    """Rows ``[offset, offset + take)`` of a column from ``_column`` (views, no copy)."""
+    if mode.arrow:
+        return column.slice(offset, take)
+    values, valid = column
+    return values[offset : offset + take], None if valid is None else (valid[0], valid[1] + offset)
 
 
 def _scores(modes: list, closed: list, threshold: float, outside: bool) -> list[FeatureDrift]:

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from streamdrift import BINS, EPS, THRESHOLD, Divergence, divergence, kl_divergence, make_edges
-from streamdrift.stats import range_problem
+from streamdrift.stats import _edges_or_problem, range_problem
 from tests import strategies as sds
 from tests.oracle import oracle_divergences
 
@@ -73,12 +73,30 @@ def numpy_can_bin(lo, hi, bins):
 @example((0.0, 5.4e-323), 20)  # 11 subnormal ulps: linspace's edges decrease
 @example((2.2250738585072014e-308, 2.2250738585072014e-308 + 197 * 5e-324), 100)
 @example((1.0, 1.0), 20)
+@example((0.0, 2.2250738585072014e-308 * 20), 20)  # the smallest normal step: the checks are skipped from here
+@example((0.0, 2.2250738585072014e-308 * 20 - 5e-324), 20)  # one subnormal ulp less: checked
 def test_range_problem_exactly_when_numpy_cannot_bin(rng, bins):
     lo, hi = rng
     problem = range_problem(lo, hi, bins)
     assert (problem is None) == numpy_can_bin(lo, hi, bins), problem
     if problem is not None:
         assert repr(lo) in problem and repr(hi) in problem
+
+
+@settings(max_examples=sds.examples(300))
+@given(sds.ranges(binnable=False), sds.bins_st)
+@example((0.0, 2.2250738585072014e-308 * 20), 20)
+@example((-1e-300, 1e-300), 7)
+@example((1.0, 1.0 + 2**-52), 1000)
+def test_edges_with_a_normal_step_pass_the_checks_they_skip(rng, bins):
+    """Where ``_edges_or_problem`` skips its checks (a normal step), they would have passed."""
+    lo, hi = rng
+    if not (lo < hi and math.isfinite(hi - lo) and (hi - lo) / bins >= 2.2250738585072014e-308):
+        return
+    edges, problem = _edges_or_problem(lo, hi, bins)
+    assert problem is None
+    assert np.isfinite(edges).all() and not np.any(edges[:-1] > edges[1:])
+    np.testing.assert_array_equal(edges, np.linspace(lo, hi, bins + 1))
 
 
 def test_range_problem_messages():
