@@ -33,7 +33,7 @@ half the fields: counting them costs two groups of 8 comparisons where all field
 Values of any integer or float dtype are converted to float64 inside the first pass (numba
 compiles it per dtype; the conversion vectorises with the rest). A nullable Arrow column comes
 with its validity bitmap (``fill_linear_valid``): each block's bits are expanded into mask bytes
-(``_jit_valid``), null slots are written into one middle field whatever their data holds, and
+(``expand_validity``), null slots are written into one middle field whatever their data holds, and
 their number is taken back out of that field after the count.
 """
 
@@ -42,8 +42,6 @@ from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
-
-from streamdrift._jit_valid import expand_validity
 
 BLOCK = 2048
 """Values per block: fields computed, then counted, while both stay in L1 (16 KiB of float64, 2 KiB
@@ -62,6 +60,11 @@ FIELDS = MAX_BINS + 10
 """Room for every field, and for a group of 8 starting at the last one (the fields past it stay 0)."""
 
 _TINY = np.finfo(np.float64).tiny
+
+SPREAD = np.array([sum(0xFF << (8 * k) for k in range(8) if b >> k & 1) for b in range(256)], dtype=np.uint64)
+"""For each bitmap byte, the 8 mask bytes it stands for (little-endian: bit k is byte k)."""
+
+POPCOUNT = np.array([bin(b).count("1") for b in range(256)], dtype=np.int64)
 
 
 @intrinsic
@@ -298,6 +301,38 @@ def fill_linear_valid(values, bitmap, offset, edges, counts, step, inv):
         nulls = expand_validity(bitmap, offset + start, x.size, mask)
         _block(x, mask[: x.size], nulls, edges, step, inv, top, buf, fields, tallies)
     return _finish(values.size, counts, fields, edges.size - 1, tallies)
+
+
+@njit(nogil=True, cache=True)
+def _bitmap_byte(bitmap, j, s):
+    """The 8 bits from bit ``s`` of byte ``j`` on (the next byte's low bits past the first ``8 - s``)."""
+    b = np.int64(bitmap[j]) >> s
+    if s != 0 and j + 1 < bitmap.size:
+        b |= (np.int64(bitmap[j + 1]) << (8 - s)) & 0xFF
+    return b
+
+
+@njit(nogil=True, cache=True)
+def expand_validity(bitmap, first, n, mask):
+    """``mask[i] = 0xFF`` where bit ``first + i`` of ``bitmap`` is set, else 0 (``i < n``); returns the nulls.
+
+    ``mask`` holds a multiple of 8 bytes, at least ``n`` rounded up (bytes past ``n`` get any value).
+    """
+    if n == 0:
+        return 0
+    words = mask.view(np.uint64)
+    j = first >> 3
+    s = first & 7
+    groups = (n + 7) >> 3
+    valid = 0
+    for g in range(groups - 1):  # every byte after these is still in the bitmap: no bounds check
+        b = ((np.int64(bitmap[j + g]) >> s) | (np.int64(bitmap[j + g + 1]) << (8 - s))) & 0xFF
+        words[g] = SPREAD[b]
+        valid += POPCOUNT[b]
+    b = _bitmap_byte(bitmap, j + groups - 1, s) & ((1 << (n - 8 * (groups - 1))) - 1)
+    words[groups - 1] = SPREAD[b]
+    valid += POPCOUNT[b]
+    return n - valid
 
 
 @njit(nogil=True, cache=True)

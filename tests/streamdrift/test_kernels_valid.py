@@ -1,4 +1,4 @@
-"""Nullable columns counted through their validity bitmap (streamdrift/_jit_valid.py, ``fill_linear_valid``)
+"""Nullable columns counted and ranged through their validity bitmap (``_jit_linear.fill_linear_valid``, ``_jit_valid``)
 against numpy on the valid values alone.
 
 The arrays are built from our own buffers (``pa.Array.from_buffers``), so the null slots hold what
@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 
 from streamdrift import Histogram, Range, make_edges
 from streamdrift import _kernels
-from streamdrift._jit_linear import BLOCK, linear_plan
-from streamdrift._jit_valid import expand_validity
+from streamdrift._jit_linear import BLOCK, expand_validity, linear_plan
 from streamdrift._kernels import fill_histogram, value_range
 from streamdrift.convert import kernel_values, values_array
 from streamdrift.stats import range_problem
@@ -161,3 +160,21 @@ def test_expand_validity_is_the_bitmap_bit_by_bit(first):
         want = bits[first : first + n]
         np.testing.assert_array_equal(mask[:n], np.where(want, 255, 0))
         assert nulls == n - want.sum()
+
+
+def test_no_kernel_calls_a_kernel_of_another_file():
+    """Numba's cache checks only the file a kernel is defined in: a cached caller of another file's
+    kernel would keep running the old callee after that file changed."""
+    from numba.core.registry import CPUDispatcher
+
+    from streamdrift import _jit, _jit_linear, _jit_valid
+
+    for module in (_jit, _jit_linear, _jit_valid):
+        for name, kernel in vars(module).items():
+            if not isinstance(kernel, CPUDispatcher):
+                continue
+            for used in kernel.py_func.__code__.co_names:
+                callee = vars(module).get(used)
+                if isinstance(callee, CPUDispatcher):
+                    assert callee.py_func.__module__ == module.__name__, (module.__name__, name, used)
+            assert kernel.py_func.__module__ == module.__name__, f"{module.__name__} imports the kernel {name}"
