@@ -2,8 +2,8 @@
 
 Every kernel releases the GIL, so callers count several features at once on threads.
 Values of any integer or float dtype are compared as float64. NaN and +-inf are
-*missing*; Arrow nulls reach these kernels as NaN (``_jit_valid`` and ``_jit_linear`` take
-the validity bitmap instead).
+*missing*; Arrow nulls reach these kernels as NaN, or as the column's validity bitmap
+(the ``*_valid`` kernels here and ``_jit_linear.fill_linear_valid``).
 
 Speed comes from letting LLVM vectorise: loops run as ``for i in range(a.size)`` over
 arrays or slices (a known non-negative index needs no wraparound check), without
@@ -63,6 +63,13 @@ def _range_floats(values, bits, exp, mag, shift, key_max, key_min):
     """``(lo, hi, valid, missing)`` of contiguous floats ``values`` whose bits, as signed integers
     of their width, are ``bits``; lo/hi are float64, +inf/-inf when none is finite."""
     lo, hi, valid = _range_keys(bits, exp, mag, shift, key_max, key_min)
+    return _key_range(values, bits, lo, hi, valid, mag, shift)
+
+
+@njit(nogil=True, cache=True)
+def _key_range(values, bits, lo, hi, valid, mag, shift):
+    """``(lo, hi, valid, missing)`` of ``values`` from the smallest and largest keys (of ``bits``' dtype)
+    of their ``valid`` finite values."""
     if valid == 0:
         return np.inf, -np.inf, 0, values.size
     keys = np.empty(2, bits.dtype)
@@ -266,3 +273,63 @@ def fill_search(values, edges, counts):
             k += 1
         counts[k] += 1
     return valid, values.size - valid, below, above, at_lo, at_hi
+
+
+# --------------------------------------------------- nullable columns: the validity bitmap
+# A nullable column comes as its data (null slots hold any value) and Arrow's validity bitmap
+# (a uint8 view, and the bit of the first value: bit ``offset + i``, least significant first,
+# is 1 where value ``i`` is valid). Null slots are missing, as NaN is, whatever they hold.
+
+
+@njit(nogil=True, cache=True)
+def _bit(bitmap, p):
+    """Bit ``p`` of ``bitmap`` (1: value ``p - offset`` is valid), as an integer: summed and compared as one,
+    LLVM vectorises the loops below (a bool kept from it made the integer range 3x slower)."""
+    return (bitmap[p >> 3] >> (p & 7)) & 1
+
+
+@njit(nogil=True, cache=True)
+def _range_floats_valid(values, bits, bitmap, offset, exp, mag, shift, key_max, key_min):
+    """``_range_floats`` over the valid slots (``bitmap`` from bit ``offset``): nulls are missing."""
+    lo = key_max
+    hi = key_min
+    valid = 0
+    for i in range(bits.size):
+        u = bits[i]
+        finite = _bit(bitmap, offset + i) & ((u & exp) != exp)
+        key = u ^ ((u >> shift) & mag)
+        lo = min(lo, key if finite != 0 else key_max)
+        hi = max(hi, key if finite != 0 else key_min)
+        valid += finite
+    return _key_range(values, bits, lo, hi, valid, mag, shift)
+
+
+@njit(nogil=True, cache=True)
+def range_float64_valid(values, bitmap, offset):
+    """``(lo, hi, valid, missing)`` of contiguous float64 ``values`` whose nulls are the clear bits of ``bitmap``."""
+    return _range_floats_valid(values, values.view(np.int64), bitmap, offset, _EXP64, _MAG64, np.int64(63),
+                               _I64MAX, _I64MIN)
+
+
+@njit(nogil=True, cache=True)
+def range_float32_valid(values, bitmap, offset):
+    """As ``range_float64_valid`` for float32 values (lo/hi returned as float64)."""
+    return _range_floats_valid(values, values.view(np.int32), bitmap, offset, _EXP32, _MAG32, np.int32(31),
+                               _I32MAX, _I32MIN)
+
+
+@njit(nogil=True, cache=True)
+def range_integer_valid(values, bitmap, offset):
+    """As ``range_float64_valid`` for signed integers, or unsigned ones of up to 32 bits (exact as int64)."""
+    lo = _I64MAX
+    hi = _I64MIN
+    valid = 0
+    for i in range(values.size):
+        ok = _bit(bitmap, offset + i)
+        v = np.int64(values[i])
+        lo = min(lo, v if ok != 0 else _I64MAX)
+        hi = max(hi, v if ok != 0 else _I64MIN)
+        valid += ok
+    if valid == 0:
+        return np.inf, -np.inf, 0, values.size
+    return np.float64(lo), np.float64(hi), valid, values.size - valid

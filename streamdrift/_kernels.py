@@ -102,13 +102,12 @@ def value_range(values: np.ndarray, valid: Validity | None = None) -> ValueRange
 
 
 def _range_valid(values: np.ndarray, valid: Validity) -> tuple:
-    from streamdrift import _jit_valid
-
+    exact, _ = _jit()
     if values.dtype == np.float64:
-        return _jit_valid.range_float64_valid(values, *valid)
+        return exact.range_float64_valid(values, *valid)
     if values.dtype == np.float32:
-        return _jit_valid.range_float32_valid(values, *valid)
-    return _jit_valid.range_integer_valid(values, *valid)
+        return exact.range_float32_valid(values, *valid)
+    return exact.range_integer_valid(values, *valid)
 
 
 def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray, valid: Validity | None = None) -> FillCounts:

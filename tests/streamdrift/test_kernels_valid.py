@@ -1,4 +1,4 @@
-"""Nullable columns counted and ranged through their validity bitmap (``_jit_linear.fill_linear_valid``, ``_jit_valid``)
+"""Nullable columns counted and ranged through their validity bitmap (``_jit_linear.fill_linear_valid``, ``_jit.range_*_valid``)
 against numpy on the valid values alone.
 
 The arrays are built from our own buffers (``pa.Array.from_buffers``), so the null slots hold what
@@ -167,9 +167,9 @@ def test_no_kernel_calls_a_kernel_of_another_file():
     kernel would keep running the old callee after that file changed."""
     from numba.core.registry import CPUDispatcher
 
-    from streamdrift import _jit, _jit_linear, _jit_valid
+    from streamdrift import _jit, _jit_linear
 
-    for module in (_jit, _jit_linear, _jit_valid):
+    for module in (_jit, _jit_linear):
         for name, kernel in vars(module).items():
             if not isinstance(kernel, CPUDispatcher):
                 continue
