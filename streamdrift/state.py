@@ -78,7 +78,21 @@ class Range(Mergeable):
         return f"Range(lo={self.lo!r}, hi={self.hi!r}, count={self.count}, missing={self.missing})"
 
 
-class Histogram(Mergeable):
+class Tallies:
+    """What scoring reads of counts on fixed edges: ``bins``, and ``out_of_range`` (``below + above``)."""
+
+    __slots__ = ()
+
+    @property
+    def bins(self) -> int:
+        return self.counts.size
+
+    @property
+    def out_of_range(self) -> int:
+        return self.below + self.above
+
+
+class Histogram(Mergeable, Tallies):
     """Exact int64 bin counts of a feature against fixed float64 edges.
 
     Values outside the edges go to the end bins and are counted in ``below``/``above``
@@ -128,14 +142,6 @@ class Histogram(Mergeable):
         self.at_lo += int(seen.at_lo)
         self.at_hi += int(seen.at_hi)
         return self
-
-    @property
-    def bins(self) -> int:
-        return self.counts.size
-
-    @property
-    def out_of_range(self) -> int:
-        return self.below + self.above
 
     def spans_exactly(self) -> bool:
         """True when the finite values added have exactly the edges' ends as min and max."""

@@ -30,7 +30,7 @@ from streamdrift.convert import CATEGORICAL, kernel_values
 from streamdrift.defaults import BINS, EPS, MAX_CATEGORIES, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
 from streamdrift.report import FeatureDrift, undefined_reason
-from streamdrift.state import Histogram, Range
+from streamdrift.state import Histogram, Range, Tallies
 from streamdrift.stats import binnable_edges, divergences
 from streamdrift.watch.reference import Reference, check_edges
 
@@ -160,7 +160,7 @@ class CombinedEdges:
         return ref, cur, reason
 
 
-class _Counts:
+class _Counts(Tallies):
     """A window's counts on fixed edges, filled by the kernel, with the tallies a ``Histogram`` keeps; read
     as one by ``_scores`` (``count``, ``missing``, ``counts``, ``bins``, ``out_of_range``) without a copy
     into a ``Histogram`` per feature and window (3 us each, 1,400 a run of 10M rows x 10)."""
@@ -171,14 +171,6 @@ class _Counts:
         self.edges = edges
         self.counts = np.zeros(edges.size - 1, np.int64)
         self.count = self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
-
-    @property
-    def bins(self) -> int:
-        return self.counts.size
-
-    @property
-    def out_of_range(self) -> int:
-        return self.below + self.above
 
     def add(self, chunk) -> bool:
         """Count a ``(values, validity)`` chunk; False when some values lay outside the edges (counted in
