@@ -73,17 +73,18 @@ class ColumnProfile:
                                      at_hi=at_hi)
 
     def _counts(self, edges: np.ndarray) -> tuple[np.ndarray, int, int, int, int]:
-        """``(counts, below, above, at_lo, at_hi)``: two binary searches per edge (a watch's window
-        that leaves the reference's range needs them, so they are few calls)."""
+        """``(counts, below, above, at_lo, at_hi)`` in three binary searches over the values: one per
+        edge, and the first and last edge once more (a watch window that leaves the reference's range
+        takes one such call at its close)."""
         cum = self.cumulative
         left = cum[np.searchsorted(self.values, edges, side="left")]  # values below each edge
-        right = cum[np.searchsorted(self.values, edges, side="right")]  # values at or below it
+        ends = edges[:: edges.size - 1]
+        right = cum[np.searchsorted(self.values, ends, side="right")]  # at or below the first, the last edge
         counts = np.diff(left)
-        counts[-1] += right[-1] - left[-1]  # the last bin also holds the last edge
-        below, above = int(left[0]), int(cum[-1] - right[-1])
+        below, above = int(left[0]), int(cum[-1] - right[1])
         counts[0] += below
-        counts[-1] += above
-        return counts, below, above, int(right[0] - left[0]), int(right[-1] - left[-1])
+        counts[-1] += right[1] - left[-1] + above  # the last bin also holds the last edge, and what lies above
+        return counts, below, above, int(right[0] - left[0]), int(right[1] - left[-1])
 
     def __eq__(self, other):
         if not isinstance(other, ColumnProfile):

@@ -78,21 +78,7 @@ class Range(Mergeable):
         return f"Range(lo={self.lo!r}, hi={self.hi!r}, count={self.count}, missing={self.missing})"
 
 
-class Tallies:
-    """What scoring reads of counts on fixed edges: ``bins``, and ``out_of_range`` (``below + above``)."""
-
-    __slots__ = ()
-
-    @property
-    def bins(self) -> int:
-        return self.counts.size
-
-    @property
-    def out_of_range(self) -> int:
-        return self.below + self.above
-
-
-class Histogram(Mergeable, Tallies):
+class Histogram(Mergeable):
     """Exact int64 bin counts of a feature against fixed float64 edges.
 
     Values outside the edges go to the end bins and are counted in ``below``/``above``
@@ -133,7 +119,13 @@ class Histogram(Mergeable, Tallies):
         return hist
 
     def update(self, values) -> "Histogram":
-        values, valid = kernel_values(values)
+        self.add(*kernel_values(values))
+        return self
+
+    def add(self, values: np.ndarray, valid=None) -> bool:
+        """Count kernel-ready ``values`` (``valid``: the validity bitmap of their nulls, as
+        ``convert.kernel_values`` gives them); False when some lay outside the edges (counted in the
+        end bins all the same)."""
         seen = fill_histogram(values, self.edges, self.counts, valid)
         self.count += int(seen.valid)
         self.missing += int(seen.missing)
@@ -141,7 +133,15 @@ class Histogram(Mergeable, Tallies):
         self.above += int(seen.above)
         self.at_lo += int(seen.at_lo)
         self.at_hi += int(seen.at_hi)
-        return self
+        return not (seen.below or seen.above)
+
+    @property
+    def bins(self) -> int:
+        return self.counts.size
+
+    @property
+    def out_of_range(self) -> int:
+        return self.below + self.above
 
     def spans_exactly(self) -> bool:
         """True when the finite values added have exactly the edges' ends as min and max."""

@@ -61,7 +61,7 @@ class Reference:
     def histogram(self, feature: str, edges) -> Histogram:
         """The reference's counts on ``edges`` (from ``binnable_edges``: finite, non-decreasing)."""
         if self.profile is not None:
-            return _profile_histogram(self.profile[feature], edges)
+            return self.profile[feature].histogram(edges)
         return self.fixed[feature].copy()
 
     def categories(self, feature: str) -> Categories:
@@ -89,22 +89,6 @@ class Reference:
             for a in arrays:
                 digest.update(np.ascontiguousarray(a).tobytes())
         return digest.hexdigest()
-
-
-def _profile_histogram(column, edges: np.ndarray) -> Histogram:
-    """``column.histogram(edges)`` (a ``ColumnProfile``) in three binary searches over its values
-    instead of two per edge, and without checking edges that ``binnable_edges`` made: a window that
-    leaves the reference's range takes one at its close (about 7 us instead of 15, and the
-    searches touch the memory-mapped profile less)."""
-    values, cumulative = column.values, column.cumulative
-    left = cumulative[values.searchsorted(edges)]  # values below each edge
-    right = cumulative[values.searchsorted(edges[:: edges.size - 1], "right")]  # at or below the first, the last
-    counts = np.diff(left)
-    below, above = int(left[0]), int(cumulative[-1] - right[1])
-    counts[0] += below
-    counts[-1] += right[1] - left[-1] + above  # the last bin also holds the last edge, and what lies above
-    return Histogram.from_counts(edges, counts, missing=column.missing, below=below, above=above,
-                                 at_lo=int(right[0] - left[0]), at_hi=int(right[1] - left[-1]))
 
 
 def check_edges(edges: str) -> str:

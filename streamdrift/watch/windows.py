@@ -20,17 +20,16 @@ as ``compare`` does (SPEC section 2b).
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 
-from streamdrift._kernels import fill_histogram, value_range
+from streamdrift._kernels import value_range
 from streamdrift.categories import Categories
 from streamdrift.comparison import check_bins, check_threshold, thread_count
 from streamdrift.convert import CATEGORICAL, kernel_values
 from streamdrift.defaults import BINS, EPS, MAX_CATEGORIES, THRESHOLD, WINDOW
 from streamdrift.errors import DriftError
 from streamdrift.report import FeatureDrift, undefined_reason
-from streamdrift.state import Histogram, Range, Tallies
+from streamdrift.state import Histogram, Range
 from streamdrift.stats import binnable_edges, divergences
 from streamdrift.watch.reference import Reference, check_edges
 
@@ -81,14 +80,14 @@ class ReferenceEdges:
         r = reference.range(feature)
         edges, self._reason = binnable_edges(r.lo, r.hi, bins)
         self._ref = reference.histogram(feature, edges)
-        self._cur = _Counts(self._ref.edges)
+        self._cur = Histogram(self._ref.edges)
 
     def add(self, chunk) -> None:
-        self._cur.add(chunk)
+        self._cur.add(*chunk)
 
-    def histograms(self) -> tuple[Histogram, "_Counts", str | None]:
+    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
-        cur, self._cur = self._cur, _Counts(self._ref.edges)
+        cur, self._cur = self._cur, Histogram(self._ref.edges)
         return self._ref, cur, self._reason
 
 
@@ -102,8 +101,9 @@ class CombinedEdges:
     it lie inside the reference's range, so they cannot widen the combined range), and the
     window is counted once when it closes, on the edges of that range. The next window
     starts the same way when this one stayed inside; otherwise it is ranged from its start.
-    The kernels are called directly (``fill_histogram``, ``value_range``): a window's chunks
-    are a few per batch, and the per-call work is most of what counting them costs besides.
+    Chunks come converted once per batch (``Histogram.add``, ``value_range`` take them as they
+    are): a window's chunks are a few per batch, and the per-call work is most of what counting
+    them costs besides.
     """
 
     arrow = False
@@ -121,21 +121,21 @@ class CombinedEdges:
 
     def _start(self):
         self._chunks = []
-        self._early = _Counts(self._ref.edges) if self._inside else None
+        self._early = Histogram(self._ref.edges) if self._inside else None
         self._seen = Range()  # the range of the chunks from the one that left the reference's range on
 
     def add(self, chunk) -> None:
         self._chunks.append(chunk)
         early = self._early
         if early is not None:
-            if early.add(chunk):
+            if early.add(*chunk):
                 return
             self._early = None  # left the reference's range: counted when the window closes
         r = value_range(*chunk)
         if r.valid:
             self._seen += Range(r.lo, r.hi, r.valid, r.missing)
 
-    def histograms(self) -> tuple[Histogram, "_Counts", str | None]:
+    def histograms(self) -> tuple[Histogram, Histogram, str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
         try:
             if self._early is not None:
@@ -144,7 +144,7 @@ class CombinedEdges:
         finally:
             self._start()
 
-    def _count(self) -> tuple[Histogram, "_Counts", str | None]:
+    def _count(self) -> tuple[Histogram, Histogram, str | None]:
         seen = self._seen
         inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
         self._inside = self._ref is not None and inside
@@ -154,38 +154,10 @@ class CombinedEdges:
             combined = self._range + seen
             edges, reason = binnable_edges(combined.lo, combined.hi, self.bins)
             ref = self.reference.histogram(self.feature, edges)
-        cur = _Counts(edges)
+        cur = Histogram(edges)
         for chunk in self._chunks:
-            cur.add(chunk)
+            cur.add(*chunk)
         return ref, cur, reason
-
-
-class _Counts(Tallies):
-    """A window's counts on fixed edges, filled by the kernel, with the tallies a ``Histogram`` keeps; read
-    as one by ``_scores`` (``count``, ``missing``, ``counts``, ``bins``, ``out_of_range``) without a copy
-    into a ``Histogram`` per feature and window (3 us each, 1,400 a run of 10M rows x 10)."""
-
-    __slots__ = ("edges", "counts", "count", "missing", "below", "above", "at_lo", "at_hi")
-
-    def __init__(self, edges):
-        self.edges = edges
-        self.counts = np.zeros(edges.size - 1, np.int64)
-        self.count = self.missing = self.below = self.above = self.at_lo = self.at_hi = 0
-
-    def add(self, chunk) -> bool:
-        """Count a ``(values, validity)`` chunk; False when some values lay outside the edges (counted in
-        the end bins all the same)."""
-        values, valid = chunk
-        seen = fill_histogram(values, self.edges, self.counts, valid)
-        self.count += seen.valid
-        self.missing += seen.missing
-        self.at_lo += seen.at_lo
-        self.at_hi += seen.at_hi
-        if seen.below or seen.above:
-            self.below += seen.below
-            self.above += seen.above
-            return False
-        return True
 
 
 class CategoryWindow:

@@ -13,7 +13,6 @@ from streamdrift.profile import Profile
 from streamdrift.state import Histogram
 from streamdrift.stats import binnable_edges, make_edges, range_problem
 from streamdrift.watch import Watcher, load_reference, watch
-from streamdrift.watch.reference import _profile_histogram
 from tests.oracle import oracle_feature
 from tests.strategies import feature_pairs, splits
 from tests.streamdrift.test_profile import data_and_edges, profile_of
@@ -69,6 +68,7 @@ def test_windows_moving_in_and_out_of_the_reference_range_equal_compare():
 def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_range(monkeypatch):
     """Counted on arrival while inside the reference's range; from the chunk that leaves it, only ranged,
     then counted once on the window's edges. The next window is ranged from its start."""
+    import streamdrift.state as state
     import streamdrift.watch.windows as windows
 
     seen = {"fill": 0, "range": 0}
@@ -79,15 +79,16 @@ def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_r
             return kernel(values, *args)
         return kernel_call
 
-    monkeypatch.setattr(windows, "fill_histogram", counting("fill", windows.fill_histogram))
-    monkeypatch.setattr(windows, "value_range", counting("range", windows.value_range))
     rng = np.random.default_rng(3)
     ref = pa.table({"a": rng.uniform(0, 10, 2000)})
+    reference = load_reference(ref)
+    monkeypatch.setattr(state, "fill_histogram", counting("fill", state.fill_histogram))  # Histogram.add's
+    monkeypatch.setattr(windows, "value_range", counting("range", windows.value_range))
     chunks = [rng.uniform(1, 9, 100) for _ in range(20)]
     chunks[4][0] = 12.0  # window 1 leaves the range in its first chunk
     chunks[19][0] = -1.0  # window 4 in its last
     cur = pa.table({"a": np.concatenate(chunks)})
-    windows = run(load_reference(ref), cur, list(range(100, 2000, 100)), window=400)
+    windows = run(reference, cur, list(range(100, 2000, 100)), window=400)
     # fills: 400 | 100 early + 400 | 400 | 400 | 400 early + 400; ranges: window 1, window 2, 100 of window 4
     assert seen == {"fill": 2500, "range": 900}
     for w in windows:
@@ -240,13 +241,12 @@ def test_every_window_equals_the_numpy_oracle(pair, data):
 
 
 @given(data_and_edges())
-def test_reference_counts_from_a_profile_equal_the_profile_and_a_histogram(case):
-    """The watch's three-search counts of a profile (``_profile_histogram``) on any non-decreasing edges:
-    linspace of the range or of a sub-range, drawn points one ulp either side of values, all equal."""
+def test_reference_counts_from_a_profile_equal_a_histogram(case):
+    """A profile's three-search counts (``ColumnProfile.histogram``, what a window that leaves the reference's
+    range takes) on any non-decreasing edges: linspace of the range or of a sub-range, drawn points one ulp
+    either side of values."""
     values, edges = case
-    column = profile_of(values)
-    got = _profile_histogram(column, edges)
-    assert got == column.histogram(edges)
+    got = profile_of(values).histogram(edges)
     assert got == Histogram(edges).update(values)
 
 
