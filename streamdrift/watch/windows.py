@@ -97,10 +97,12 @@ class CombinedEdges:
     Every value is counted once, on the window's own edges. While the feature's windows stay
     inside the reference's range, the combined range *is* the reference's, so the window is
     counted on arrival against the reference's edges. A chunk that leaves the range ends
-    that: from it on, the window's chunks are only ranged as they arrive (the chunks before
-    it lie inside the reference's range, so they cannot widen the combined range), and the
-    window is counted once when it closes, on the edges of that range. The next window
-    starts the same way when this one stayed inside; otherwise it is ranged from its start.
+    that: from it on, the window's chunks are only kept, and when the window closes they are
+    ranged (the chunks before it lie inside the reference's range, so they cannot widen the
+    combined range), then the window is counted on the edges of that range, each feature's
+    window in turn: its values (8 bytes x window rows) are still in cache for the count after
+    the range pass, which they would not be had each chunk been ranged as it arrived. The next
+    window starts the same way when this one stayed inside; otherwise it is kept from its start.
     Chunks come converted once per batch (``Histogram.add``, ``value_range`` take them as they
     are): a window's chunks are a few per batch, and the per-call work is most of what counting
     them costs besides.
@@ -122,18 +124,14 @@ class CombinedEdges:
     def _start(self):
         self._chunks = []
         self._early = Histogram(self._ref.edges) if self._inside else None
-        self._seen = Range()  # the range of the chunks from the one that left the reference's range on
+        self._left = 0  # the first chunk that may lie outside the reference's range
 
     def add(self, chunk) -> None:
         self._chunks.append(chunk)
         early = self._early
-        if early is not None:
-            if early.add(*chunk):
-                return
-            self._early = None  # left the reference's range: counted when the window closes
-        r = value_range(*chunk)
-        if r.valid:
-            self._seen += Range(r.lo, r.hi, r.valid, r.missing)
+        if early is not None and not early.add(*chunk):
+            self._early = None  # left the reference's range: ranged and counted when the window closes
+            self._left = len(self._chunks) - 1
 
     def histograms(self) -> tuple[Histogram, Histogram, str | None]:
         """The window's ``(reference, current, reason)`` (``_scores`` scores them); the next window starts empty."""
@@ -145,7 +143,11 @@ class CombinedEdges:
             self._start()
 
     def _count(self) -> tuple[Histogram, Histogram, str | None]:
-        seen = self._seen
+        seen = Range()
+        for chunk in self._chunks[self._left :]:
+            r = value_range(*chunk)
+            if r.valid:
+                seen += Range(r.lo, r.hi, r.valid, r.missing)
         inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
         self._inside = self._ref is not None and inside
         if self._inside:

@@ -66,16 +66,20 @@ def test_windows_moving_in_and_out_of_the_reference_range_equal_compare():
 
 
 def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_range(monkeypatch):
-    """Counted on arrival while inside the reference's range; from the chunk that leaves it, only ranged,
-    then counted once on the window's edges. The next window is ranged from its start."""
+    """Counted on arrival while inside the reference's range; from the chunk that leaves it, only kept, then
+    ranged and counted once on the window's edges when it closes (with its values still in cache). The next
+    window is kept whole and ranged from its start."""
     import streamdrift.state as state
     import streamdrift.watch.windows as windows
 
     seen = {"fill": 0, "range": 0}
+    closing, ranged_closing = [False], []  # per range call: was a window closing?
 
     def counting(name, kernel):
         def kernel_call(values, *args):
             seen[name] += len(values)
+            if name == "range":
+                ranged_closing.append(closing[0])
             return kernel(values, *args)
         return kernel_call
 
@@ -84,6 +88,16 @@ def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_r
     reference = load_reference(ref)
     monkeypatch.setattr(state, "fill_histogram", counting("fill", state.fill_histogram))  # Histogram.add's
     monkeypatch.setattr(windows, "value_range", counting("range", windows.value_range))
+    histograms = windows.CombinedEdges.histograms
+
+    def closed(self):
+        closing[0] = True
+        try:
+            return histograms(self)
+        finally:
+            closing[0] = False
+
+    monkeypatch.setattr(windows.CombinedEdges, "histograms", closed)
     chunks = [rng.uniform(1, 9, 100) for _ in range(20)]
     chunks[4][0] = 12.0  # window 1 leaves the range in its first chunk
     chunks[19][0] = -1.0  # window 4 in its last
@@ -91,6 +105,7 @@ def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_r
     windows = run(reference, cur, list(range(100, 2000, 100)), window=400)
     # fills: 400 | 100 early + 400 | 400 | 400 | 400 early + 400; ranges: window 1, window 2, 100 of window 4
     assert seen == {"fill": 2500, "range": 900}
+    assert ranged_closing and all(ranged_closing)
     for w in windows:
         (want,) = compare(ref, cur.slice(w.start_row, w.rows))
         assert w.features[0].to_dict() == want.to_dict()
