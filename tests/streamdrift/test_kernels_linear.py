@@ -201,7 +201,7 @@ def test_blocks_whose_fields_fill_any_range(bins):
             assert_linear_is_numpys(block, edges)
 
 
-NO_FMA_CHECK = """
+OLDER_CPU_CHECK = """
 import numpy as np
 from tests.streamdrift.test_kernels_linear import assert_linear_is_numpys, fields_asm, last_edges, linspace
 from tests.strategies import ulps
@@ -218,28 +218,32 @@ for lo, hi, bins in last_edges()[0] + last_edges()[1] + [(1e12, 1e12 + 1e3, 20),
         assert_counts_like_numpy(nullable(values, valid, 3), values[valid], edges)
     if hi - lo < 1e4:  # integers on and beside the edges
         assert_linear_is_numpys(np.arange(np.floor(lo) - 2, np.ceil(hi) + 3).astype(np.int64), edges)
-print(fields_asm())
+print(*fields_asm())
 """
 
 
-def fields_asm():
-    """The machine code of the fields pass, compiled here (cached code cannot be inspected)."""
+def fields_asm(fn=None) -> tuple[str, str]:
+    """Whether the fields pass (or ``fn``, of its arguments) is compiled here with a fused multiply-add,
+    and its widest vector registers (cached code cannot be inspected)."""
     from numba import njit
 
     from streamdrift import _jit_linear
 
-    fields = njit(_jit_linear._fields.py_func)
+    fields = njit(fn or _jit_linear._fields.py_func)
     x = np.arange(40.0)
     step, inv = linear_plan(make_edges(0.0, 39.0))
     fields(x, 0.0, step, inv, 20.0, np.empty(x.size, np.uint8))
     asm = "".join(fields.inspect_asm().values())
     assert "ret" in asm
-    return "fused" if "vfmadd" in asm else "unfused"
+    width = next(r for r in ("zmm", "ymm", "xmm") if r in asm)
+    return "fused" if "vfmadd" in asm else "unfused", width
 
 
-def test_linear_fill_compiled_without_fma_and_avx_is_numpys(tmp_path):
-    """On a CPU without FMA (nor AVX), the position's multiply-add takes two roundings: still numpy's
-    counts. Here: numba compiling for a generic x86-64 in a fresh process."""
+@pytest.mark.parametrize("cpu, built", [("generic", ["unfused", "xmm"]), ("haswell", ["fused", "ymm"])])
+def test_linear_fill_compiled_for_older_cpus_is_numpys(tmp_path, cpu, built):
+    """On a CPU without FMA (nor AVX: generic x86-64), the position's multiply-add takes two roundings; on
+    one with AVX2 and FMA but no AVX-512 (Haswell), the fields pass asks for 512-bit vectors in vain:
+    both builds still give numpy's counts. Here: numba compiling for that CPU in a fresh process."""
     import os
     import platform
     import subprocess
@@ -247,12 +251,12 @@ def test_linear_fill_compiled_without_fma_and_avx_is_numpys(tmp_path):
     from pathlib import Path
 
     if platform.machine() not in ("x86_64", "AMD64"):
-        pytest.skip("the generic x86-64 target exists on x86-64 only")
-    env = dict(os.environ, NUMBA_CPU_NAME="generic", NUMBA_CPU_FEATURES="", NUMBA_CACHE_DIR=str(tmp_path))
+        pytest.skip("the x86-64 targets exist on x86-64 only")
+    env = dict(os.environ, NUMBA_CPU_NAME=cpu, NUMBA_CPU_FEATURES="", NUMBA_CACHE_DIR=str(tmp_path))
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", NO_FMA_CHECK], env=env, cwd=root, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", OLDER_CPU_CHECK], env=env, cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.split() == ["unfused"]
+    assert done.stdout.split() == built
 
 
 def test_linear_fill_fuses_the_position_where_the_cpu_has_fma():
@@ -260,4 +264,21 @@ def test_linear_fill_fuses_the_position_where_the_cpu_has_fma():
 
     if "+fma" not in binding.get_host_cpu_features().flatten():
         pytest.skip("this CPU has no FMA: the unfused build is tested above")
-    assert fields_asm() == "fused"
+    assert fields_asm()[0] == "fused"
+
+
+def test_fields_pass_takes_512_bit_vectors_where_the_cpu_has_them_and_nothing_else_does():
+    """``_wide`` is an attribute of the kernels that call it: a loop of the same arithmetic compiled beside
+    them keeps LLVM's default width (256 bits on AVX-512 CPUs)."""
+    from llvmlite import binding
+
+    if "+avx512f" not in binding.get_host_cpu_features().flatten():
+        pytest.skip("this CPU has no AVX-512: the builds without it are tested above")
+    assert fields_asm()[1] == "zmm"
+
+    def plain(x, lo, step, inv, last, out):
+        shift = -lo * inv
+        for i in range(x.size):
+            out[i] = np.uint8(min(max(x[i] * inv + shift, 0.0), last))
+
+    assert fields_asm(plain)[1] == "ymm"

@@ -178,3 +178,18 @@ def test_no_kernel_calls_a_kernel_of_another_file():
                 if isinstance(callee, CPUDispatcher):
                     assert callee.py_func.__module__ == module.__name__, (module.__name__, name, used)
             assert kernel.py_func.__module__ == module.__name__, f"{module.__name__} imports the kernel {name}"
+
+
+def test_kernel_files_name_the_intrinsics_they_were_built_with():
+    """The kernels inline ``_llvm``'s intrinsics, which numba's cache does not see change: each kernel file
+    names the hash of ``_llvm.py``, so a change there must change (and so recompile) every kernel file.
+    After editing ``_llvm.py``, set ``LLVM`` in each kernel file to the new ``_llvm.llvm_hash()``."""
+    from numba.extending import _Intrinsic
+
+    from streamdrift import _jit, _jit_linear, _llvm
+
+    for module in (_jit, _jit_linear):
+        used = {name for name, value in vars(module).items() if isinstance(value, _Intrinsic)}
+        assert used, f"{module.__name__} uses no intrinsic: drop its LLVM hash, or this test"
+        assert all(getattr(_llvm, name, None) is vars(module)[name] for name in used), (module.__name__, used)
+        assert module.LLVM == _llvm.llvm_hash(), f"{module.__name__}.LLVM: set it to {_llvm.llvm_hash()!r}"
