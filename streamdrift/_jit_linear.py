@@ -74,7 +74,7 @@ POPCOUNT = np.array([bin(b).count("1") for b in range(256)], dtype=np.int64)
 def _prefetch_block(values, start):
     """Ask for the cache lines (64 bytes) of ``values[start : start + BLOCK]``: a block's data arrives from
     memory while the block before it is counted. Counting is mostly in L1 and leaves the memory idle, so without
-    this a block waits for its data; with it, data not in cache costs about a quarter less time per value."""
+    this a block waits for its data; with it, data not in cache costs up to a quarter less time per value."""
     for i in range(start, min(start + BLOCK, values.size), max(1, 64 // values.itemsize)):
         prefetch(values, i)
 
