@@ -39,9 +39,14 @@ class Range(Mergeable):
         self.missing = int(missing)
 
     def update(self, values) -> "Range":
-        r = value_range(*kernel_values(values))
-        self._merge(r.lo, r.hi, r.valid, r.missing)
+        self.add(*kernel_values(values))
         return self
+
+    def add(self, values: np.ndarray, valid=None) -> None:
+        """Range kernel-ready ``values`` (``valid``: the validity bitmap of their nulls, as
+        ``convert.kernel_values`` gives them), as ``Histogram.add`` counts them."""
+        r = value_range(values, valid)
+        self._merge(r.lo, r.hi, r.valid, r.missing)
 
     def _merge(self, lo, hi, count, missing):
         self.lo = min(self.lo, float(lo) + 0.0)

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from streamdrift._kernels import value_range
 from streamdrift.categories import Categories
 from streamdrift.comparison import check_bins, check_threshold, thread_count
 from streamdrift.convert import CATEGORICAL, kernel_values
@@ -103,7 +102,7 @@ class CombinedEdges:
     window in turn: its values (8 bytes x window rows) are still in cache for the count after
     the range pass, which they would not be had each chunk been ranged as it arrived. The next
     window starts the same way when this one stayed inside; otherwise it is kept from its start.
-    Chunks come converted once per batch (``Histogram.add``, ``value_range`` take them as they
+    Chunks come converted once per batch (``Histogram.add``, ``Range.add`` take them as they
     are): a window's chunks are a few per batch, and the per-call work is most of what counting
     them costs besides.
     """
@@ -145,9 +144,7 @@ class CombinedEdges:
     def _count(self) -> tuple[Histogram, Histogram, str | None]:
         seen = Range()
         for chunk in self._chunks[self._left :]:
-            r = value_range(*chunk)
-            if r.valid:
-                seen += Range(r.lo, r.hi, r.valid, r.missing)
+            seen.add(*chunk)
         inside = seen.empty or (self._range.lo <= seen.lo and seen.hi <= self._range.hi)
         self._inside = self._ref is not None and inside
         if self._inside:

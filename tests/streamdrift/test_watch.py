@@ -87,7 +87,7 @@ def test_every_value_is_counted_once_and_ranged_only_after_its_window_left_the_r
     ref = pa.table({"a": rng.uniform(0, 10, 2000)})
     reference = load_reference(ref)
     monkeypatch.setattr(state, "fill_histogram", counting("fill", state.fill_histogram))  # Histogram.add's
-    monkeypatch.setattr(windows, "value_range", counting("range", windows.value_range))
+    monkeypatch.setattr(state, "value_range", counting("range", state.value_range))  # Range.add's
     histograms = windows.CombinedEdges.histograms
 
     def closed(self):
