@@ -133,10 +133,11 @@ class FileSource(Source):
         self._spool = spool
         self.accept = accept  # the column types read: numbers, or every feature type (compare)
         try:
-            # many small Parquet files: their footers are read as dataset fragments, scanned as one
-            self._formats, self._parts = formats_and_parts(paths)
+            # part files: their footers are read as dataset fragments; many small ones are scanned as one
+            self._formats, parts = formats_and_parts(paths)
+            self._parts = parts if parts is not None and parts.small else None
             self._footers: dict[Path, pq.FileMetaData] = {}  # files are opened one at a time, when read
-            footers = Footers(self._parts)
+            footers = Footers(parts)
             schemas = [self._schema(p, f, footers) for p, f in zip(paths, self._formats)]
         except DriftError as exc:
             error = self._renamed(exc)

@@ -32,8 +32,9 @@ def small_parts(paths: list[Path], parquet: bool) -> bool:
 
 
 def formats_and_parts(paths: list[Path]) -> tuple[list[str], "Parts | None"]:
-    """The format of each file (``files.file_format``), and ``Parts`` with every footer read when
-    they are many small Parquet files.
+    """The format of each file (``files.file_format``), and ``Parts`` with every footer read, when
+    the files are all named ``.parquet`` or are many small Parquet files (scanned as one dataset
+    when ``Parts.small``; otherwise their footers serve reading them file by file).
 
     Files named ``.parquet`` are taken for Parquet first, their footers read on threads: a
     footer that reads proves the file is Parquet, so thousands of part files are not opened
@@ -44,7 +45,7 @@ def formats_and_parts(paths: list[Path]) -> tuple[list[str], "Parts | None"]:
     if len(paths) >= 2 and all(p.name.endswith(".parquet") for p in paths):
         parts = Parts()
         if parts.read_all(paths):
-            return [PARQUET] * len(paths), parts if parts.bytes <= SMALL_PART_BYTES * len(paths) else None
+            return [PARQUET] * len(paths), parts
     formats = [file_format(p) for p in paths]
     parquet = all(f == PARQUET for f in formats)
     if not small_parts(paths, parquet):
@@ -67,6 +68,11 @@ class Parts:
         self._filesystem = LocalFileSystem()
         self._read: dict[Path, tuple | Exception] = {}  # (fragment, footer, schema), or what reading it raised
         self.bytes = 0  # on disk, of the files whose footers were read
+
+    @property
+    def small(self) -> bool:
+        """Small enough on average (``SMALL_PART_BYTES``) to be scanned as one dataset."""
+        return self.bytes <= SMALL_PART_BYTES * max(1, len(self._read))
 
     def read_all(self, paths: list[Path], threads: int = FOOTER_THREADS) -> bool:
         """Read the footers of ``paths`` now, on ``threads`` threads (pyarrow reads and parses a

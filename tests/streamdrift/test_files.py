@@ -192,6 +192,20 @@ def test_large_part_files_named_parquet_are_read_file_by_file(tmp_path, monkeypa
     assert [f.to_dict() for f in compare(ref, paths)] == [f.to_dict() for f in compare(ref, tmp_path / "whole.parquet")]
 
 
+def test_large_part_files_named_parquet_have_their_footers_read_once(tmp_path, monkeypatch):
+    """Their footers, read as fragments on threads, serve reading them file by file: no file's footer
+    is opened a second time."""
+    from streamdrift import files as files_module
+
+    paths = write_parts(tmp_path / "parts", [pa.table({"x": np.arange(100.0)})] * 4)
+    monkeypatch.setattr(parts_module, "SMALL_PART_BYTES", min(p.stat().st_size for p in paths) - 1)
+    opened, parquet_file = [], pq.ParquetFile
+    monkeypatch.setattr(files_module.pq, "ParquetFile", lambda *a, **k: opened.append(a) or parquet_file(*a, **k))
+    with FileSource(paths, "'parts'") as source:
+        assert source._parts is None and source.rows() == 400
+    assert opened == []
+
+
 def test_small_parts_of_other_types_are_read_file_by_file_and_agree(tmp_path):
     rng = np.random.default_rng(4)
     x = rng.normal(0, 1, 300)
