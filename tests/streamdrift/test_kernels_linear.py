@@ -238,7 +238,7 @@ def _fields_asm(fn=None) -> str:
     fields = njit(fn or _jit_linear._fields.py_func)
     x = np.arange(40.0)
     step, inv = linear_plan(make_edges(0.0, 39.0))
-    fields(x, 0, 0.0, step, inv, 20.0, np.empty(x.size, np.uint8))
+    fields(x, 0, x, 0.0, step, inv, 20.0, np.empty(x.size, np.uint8))
     asm = "".join(fields.inspect_asm().values())
     assert "ret" in asm
     return asm
@@ -281,7 +281,7 @@ def test_fields_pass_takes_512_bit_vectors_where_the_cpu_has_them_and_nothing_el
         pytest.skip("this CPU has no AVX-512: the builds without it are tested above")
     assert fields_asm()[1] == "zmm"
 
-    def plain(x, start, lo, step, inv, last, out):
+    def plain(values, start, x, lo, step, inv, last, out):
         shift = -lo * inv
         for i in range(x.size):
             out[i] = np.uint8(min(max(x[i] * inv + shift, 0.0), last))
