@@ -1,7 +1,7 @@
 """The kernels' entry points: named results, and the path each input takes.
 
-Large inputs go to the numba kernels (``_jit``: range, and the exact fills by comparison or
-search; ``_jit_linear``: the arithmetic fill), imported on first use. Inputs of fewer than
+Large inputs go to the numba kernels (``_jit_range``: the range; ``_jit_linear``: the arithmetic
+fill; ``_jit``: the exact fills by comparison or search), imported on first use. Inputs of fewer than
 ``SMALL`` values take plain numpy instead, up to a budget of calls and values, so that a
 small or medium comparison never pays for importing numba and its first dispatch (about
 half a second); past the budget numba is cheaper, and takes every input. Both paths give identical
@@ -66,8 +66,9 @@ def _jit():
     if _jit_modules is None:
         from streamdrift import _jit as exact
         from streamdrift import _jit_linear as linear
+        from streamdrift import _jit_range as ranges
 
-        _jit_modules = exact, linear
+        _jit_modules = exact, linear, ranges
         _small_calls = SMALL_CALLS  # loaded anyway: small inputs take the kernels from now on
     return _jit_modules
 
@@ -90,24 +91,24 @@ def value_range(values: np.ndarray, valid: Validity | None = None) -> ValueRange
         values, valid = null_as_nan(values, valid), None  # small, or rare: the numpy or plain kernels
     if small:
         return ValueRange(*_numpy_range(values))
-    exact, _ = _jit()
+    ranges = _jit()[2]
     values = np.ascontiguousarray(values)
     if valid is not None:
         return ValueRange(*_range_valid(values, valid))
     if values.dtype == np.float64:
-        return ValueRange(*exact.range_float64(values))
+        return ValueRange(*ranges.range_float64(values))
     if values.dtype == np.float32:
-        return ValueRange(*exact.range_float32(values))
-    return ValueRange(*exact.range_integer(values))
+        return ValueRange(*ranges.range_float32(values))
+    return ValueRange(*ranges.range_integer(values))
 
 
 def _range_valid(values: np.ndarray, valid: Validity) -> tuple:
-    exact, _ = _jit()
+    ranges = _jit()[2]
     if values.dtype == np.float64:
-        return exact.range_float64_valid(values, *valid)
+        return ranges.range_float64_valid(values, *valid)
     if values.dtype == np.float32:
-        return exact.range_float32_valid(values, *valid)
-    return exact.range_integer_valid(values, *valid)
+        return ranges.range_float32_valid(values, *valid)
+    return ranges.range_integer_valid(values, *valid)
 
 
 def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray, valid: Validity | None = None) -> FillCounts:
@@ -119,7 +120,7 @@ def fill_histogram(values: np.ndarray, edges: np.ndarray, counts: np.ndarray, va
     if _small(values) and _ordered(edges):
         values = values if valid is None else null_as_nan(values, valid)
         return FillCounts(*_numpy_fill(values, edges, counts))
-    exact, linear = _jit()
+    exact, linear, _ = _jit()
     values = np.ascontiguousarray(values)
     step, inv = linear.linear_plan(edges)
     if step > 0.0 and valid is not None:

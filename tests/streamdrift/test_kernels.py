@@ -353,17 +353,17 @@ def test_spec_golden_values():
 
 
 def test_range_asks_for_the_cache_lines_ahead():
-    """The range asks for cache lines ahead of its reads (``RANGE_AHEAD``): removing the prefetch fails here."""
+    """The range asks for cache lines ahead of its reads (``_jit_range.AHEAD``): removing the prefetch fails here."""
     import platform
 
     from numba import njit
 
-    from streamdrift import _jit
+    from streamdrift import _jit_range
 
     if platform.machine() not in ("x86_64", "AMD64"):
         pytest.skip("the prefetch instruction checked is x86-64's")
-    ranged = njit(_jit._range_floats.py_func)
+    ranged = njit(_jit_range._range_floats.py_func)
     x = np.arange(300.0)
-    args = _jit._EXP64, _jit._MAG64, np.int64(63), _jit._I64MAX, _jit._I64MIN
+    args = _jit_range._EXP64, _jit_range._MAG64, np.int64(63), _jit_range._I64MAX, _jit_range._I64MIN
     assert ranged(x, x.view(np.int64), *args) == (0.0, 299.0, 300, 0)
     assert "prefetcht0" in "".join(ranged.inspect_asm().values())

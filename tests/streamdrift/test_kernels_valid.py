@@ -1,4 +1,4 @@
-"""Nullable columns counted and ranged through their validity bitmap (``_jit_linear.fill_linear_valid``, ``_jit.range_*_valid``)
+"""Nullable columns counted and ranged through their validity bitmap (``_jit_linear.fill_linear_valid``, ``_jit_range.range_*_valid``)
 against numpy on the valid values alone.
 
 The arrays are built from our own buffers (``pa.Array.from_buffers``), so the null slots hold what
@@ -167,9 +167,9 @@ def test_no_kernel_calls_a_kernel_of_another_file():
     kernel would keep running the old callee after that file changed."""
     from numba.core.registry import CPUDispatcher
 
-    from streamdrift import _jit, _jit_linear
+    from streamdrift import _jit, _jit_linear, _jit_range
 
-    for module in (_jit, _jit_linear):
+    for module in (_jit, _jit_linear, _jit_range):
         for name, kernel in vars(module).items():
             if not isinstance(kernel, CPUDispatcher):
                 continue
@@ -186,10 +186,33 @@ def test_kernel_files_name_the_intrinsics_they_were_built_with():
     After editing ``_llvm.py``, set ``LLVM`` in each kernel file to the new ``_llvm.llvm_hash()``."""
     from numba.extending import _Intrinsic
 
-    from streamdrift import _jit, _jit_linear, _llvm
+    from streamdrift import _jit_linear, _jit_range, _llvm
 
-    for module in (_jit, _jit_linear):
+    for module in (_jit_linear, _jit_range):
         used = {name for name, value in vars(module).items() if isinstance(value, _Intrinsic)}
         assert used, f"{module.__name__} uses no intrinsic: drop its LLVM hash, or this test"
         assert all(getattr(_llvm, name, None) is vars(module)[name] for name in used), (module.__name__, used)
         assert module.LLVM == _llvm.llvm_hash(), f"{module.__name__}.LLVM: set it to {_llvm.llvm_hash()!r}"
+
+
+@settings(max_examples=sds.examples(60))
+@given(st.data(), st.sampled_from(DTYPES), st.sampled_from([1, 127, 128, 129, 5 * 128 + 7, 3 * BLOCK + 1]),
+       st.booleans())
+def test_range_finds_the_extremes_in_any_group(data, dtype, size, nulls):
+    """The range goes in groups of ``_jit_range.GROUP`` values: the extremes are found in any group, at
+    either end of it, and a null slot holding a wider value is not one."""
+    from streamdrift._jit_range import GROUP
+
+    assert GROUP == 128  # the sizes above straddle it
+    info = np.iinfo(dtype) if dtype[0] in "iu" else np.finfo(dtype)
+    values = np.full(size, 5, dtype)
+    where = st.integers(0, size - 1)
+    low, high, wide = data.draw(where), data.draw(where), data.draw(where)
+    values[low], values[high], values[wide] = 3, 90, info.max
+    valid = np.ones(size, bool)
+    if nulls:
+        valid[wide] = False
+    arr = nullable(values, valid, data.draw(st.integers(0, 9))) if nulls else pa.array(values)
+    kept = values[valid].astype(np.float64)
+    want = (kept.min(), kept.max()) if kept.size else (np.inf, -np.inf)
+    assert value_range(*kernel_values(arr)) == (*want, kept.size, size - kept.size)
