@@ -64,7 +64,8 @@ def _range_keys(bits, exp, mag, shift, key_max, key_min):
 def _ask_ahead(array, start):
     """Ask for the cache lines of ``array[start + AHEAD :]``'s first ``GROUP`` items (clamped to the
     last one), before the group from ``start`` is ranged. Inlined by numba: called, it took the float64
-    range from 0.41 to 0.47 ns/value."""
+    range from 0.41 to 0.47 ns/value. One per kernel file, on purpose: numba's cache sees only a
+    kernel's own file (and inlining copies the callee's code in)."""
     end = array.size - 1
     for i in range(start + AHEAD, start + AHEAD + GROUP, max(1, 64 // array.itemsize)):
         prefetch(array, min(i, end))

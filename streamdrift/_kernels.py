@@ -91,7 +91,7 @@ def value_range(values: np.ndarray, valid: Validity | None = None) -> ValueRange
         values, valid = null_as_nan(values, valid), None  # small, or rare: the numpy or plain kernels
     if small:
         return ValueRange(*_numpy_range(values))
-    ranges = _jit()[2]
+    _, _, ranges = _jit()
     values = np.ascontiguousarray(values)
     if valid is not None:
         return ValueRange(*_range_valid(values, valid))
@@ -103,7 +103,7 @@ def value_range(values: np.ndarray, valid: Validity | None = None) -> ValueRange
 
 
 def _range_valid(values: np.ndarray, valid: Validity) -> tuple:
-    ranges = _jit()[2]
+    _, _, ranges = _jit()
     if values.dtype == np.float64:
         return ranges.range_float64_valid(values, *valid)
     if values.dtype == np.float32:
